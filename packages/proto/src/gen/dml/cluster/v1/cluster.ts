@@ -13,8 +13,8 @@ export const protobufPackage = "dml.cluster.v1";
 export const protobufFileName = "dml/cluster/v1/cluster.proto";
 
 /**
- * Role of a node in the cluster. Every process registers under exactly one role.
- * The etcd server is not a DML node and never appears in membership.
+ * Role of a node in the cluster. Every DML process registers under exactly one role; etcd
+ * members do not register (they are the registry) but are listed from etcd's own member list.
  */
 export enum NodeRole {
   NODE_ROLE_UNSPECIFIED = 0,
@@ -22,6 +22,7 @@ export enum NodeRole {
   NODE_ROLE_TRAINER = 2,
   NODE_ROLE_STORE = 3,
   NODE_ROLE_GATEWAY = 4,
+  NODE_ROLE_ETCD = 5,
   UNRECOGNIZED = -1,
 }
 
@@ -42,6 +43,9 @@ export function nodeRoleFromJSON(object: any): NodeRole {
     case 4:
     case "NODE_ROLE_GATEWAY":
       return NodeRole.NODE_ROLE_GATEWAY;
+    case 5:
+    case "NODE_ROLE_ETCD":
+      return NodeRole.NODE_ROLE_ETCD;
     case -1:
     case "UNRECOGNIZED":
     default:
@@ -61,6 +65,8 @@ export function nodeRoleToJSON(object: NodeRole): string {
       return "NODE_ROLE_STORE";
     case NodeRole.NODE_ROLE_GATEWAY:
       return "NODE_ROLE_GATEWAY";
+    case NodeRole.NODE_ROLE_ETCD:
+      return "NODE_ROLE_ETCD";
     case NodeRole.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";
@@ -68,14 +74,15 @@ export function nodeRoleToJSON(object: NodeRole): string {
 }
 
 /**
- * Liveness as seen through etcd membership. A node whose lease expired is gone from the
- * listing altogether, so today every listed node is UP; DRAINING marks a node that is
- * shutting down gracefully (health NOT_SERVING, lease about to be revoked).
+ * Liveness. A DML node whose lease expired is gone from the listing altogether, so listed DML
+ * nodes are UP or DRAINING (shutting down gracefully: health NOT_SERVING, lease about to be
+ * revoked). etcd members stay in etcd's member list when they die and show as DOWN.
  */
 export enum NodeState {
   NODE_STATE_UNSPECIFIED = 0,
   NODE_STATE_UP = 1,
   NODE_STATE_DRAINING = 2,
+  NODE_STATE_DOWN = 3,
   UNRECOGNIZED = -1,
 }
 
@@ -90,6 +97,9 @@ export function nodeStateFromJSON(object: any): NodeState {
     case 2:
     case "NODE_STATE_DRAINING":
       return NodeState.NODE_STATE_DRAINING;
+    case 3:
+    case "NODE_STATE_DOWN":
+      return NodeState.NODE_STATE_DOWN;
     case -1:
     case "UNRECOGNIZED":
     default:
@@ -105,6 +115,8 @@ export function nodeStateToJSON(object: NodeState): string {
       return "NODE_STATE_UP";
     case NodeState.NODE_STATE_DRAINING:
       return "NODE_STATE_DRAINING";
+    case NodeState.NODE_STATE_DOWN:
+      return "NODE_STATE_DOWN";
     case NodeState.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";

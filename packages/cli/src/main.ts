@@ -1,0 +1,60 @@
+#!/usr/bin/env node
+// `dml`: the DML command line. Commands that talk to a running cluster go through the gateway.
+import { UsageError } from "./args.js";
+import { clusterCommand } from "./commands/cluster.js";
+import { healthCommand } from "./commands/health.js";
+import { upCommand } from "./commands/up.js";
+import { GatewayError } from "./gateway-client.js";
+
+const USAGE = `usage: dml <command> [options]
+
+commands:
+  up [--schedulers N] [--trainers N] [--stores N] [--http-port 8080] [--grpc-port 8081]
+     [--etcd-port 23790] [--state-dir .dml] [--lease-ttl 3]
+                         start a whole local cluster (npm start runs this)
+  cluster [--json]       list the cluster's nodes and the leader scheduler
+  health HOST:PORT       gRPC health check of any node (exit 0 when SERVING)
+
+common options: --gateway URL (or DML_GATEWAY, default http://127.0.0.1:8080),
+                --token TOKEN (or DML_API_TOKEN)
+`;
+
+const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
+  up: upCommand,
+  cluster: clusterCommand,
+  health: healthCommand,
+};
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (!command || command === "help" || command === "--help" || command === "-h") {
+    process.stdout.write(USAGE);
+    return command ? 0 : 2;
+  }
+  const run = COMMANDS[command];
+  if (!run) {
+    process.stderr.write(`dml: unknown command "${command}"\n\n${USAGE}`);
+    return 2;
+  }
+  try {
+    return await run(rest);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`dml ${command}: ${err.message}\n`);
+      return 2;
+    }
+    if (err instanceof GatewayError) {
+      process.stderr.write(`dml ${command}: ${err.message}\n`);
+      return 1;
+    }
+    throw err;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err) => {
+    process.stderr.write(`dml: ${(err as Error).stack ?? String(err)}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,1 @@
+export const DML_VERSION = "0.1.0";

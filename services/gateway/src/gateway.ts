@@ -1,0 +1,68 @@
+import type { Server as HttpServer } from "node:http";
+import { once } from "node:events";
+import { benchmarkV1, clusterV1, datasetV1, modelV1, predictionV1, trainingV1 } from "@dml/proto";
+import { createEtcdClient, createLogger, formatHostPort, startNode, withUnimplemented, type RunningNode } from "@dml/runtime";
+import type { GatewayConfig } from "./config.js";
+import { bearerAuthMiddleware } from "./grpc/auth-middleware.js";
+import { clusterService } from "./grpc/cluster-service.js";
+import { buildRouter } from "./http/routes.js";
+import { createRestServer } from "./http/server.js";
+
+export interface RunningGateway extends RunningNode {
+  /** Base URL of the REST API, e.g. http://127.0.0.1:8080 */
+  httpUrl: string;
+  http: HttpServer;
+}
+
+/**
+ * Starts the gateway: the REST API on DML_HTTP_LISTEN and the public gRPC API on DML_LISTEN.
+ * The HTTP port is bound first so the membership record can carry its URL.
+ */
+export async function startGateway(config: GatewayConfig): Promise<RunningGateway> {
+  const log = createLogger({ service: "gateway", node: config.nodeId, level: config.logLevel });
+  // Created here so the REST edge can be built before the node starts; the node closes it at stop.
+  const etcd = createEtcdClient(config.etcd);
+  const http = createRestServer({ router: buildRouter({ etcd }), apiToken: config.apiToken, log: log.child({ component: "http" }) });
+  http.listen(config.httpListen.port, config.httpListen.host.replace(/^\[|\]$/g, ""));
+  await Promise.race([
+    once(http, "listening"),
+    once(http, "error").then(([err]) => {
+      etcd.close();
+      throw err;
+    }),
+  ]);
+  const httpPort = (http.address() as { port: number }).port;
+  const httpUrl = `http://${formatHostPort({ host: config.httpListen.host, port: httpPort })}`;
+  let node: RunningNode;
+  try {
+    node = await startNode({
+      role: "gateway",
+      config,
+      logger: log,
+      etcd,
+      middleware: config.apiToken ? bearerAuthMiddleware(config.apiToken) : undefined,
+      services: [
+        { definition: clusterV1.ClusterServiceDefinition, implementation: clusterService(etcd) },
+        { definition: datasetV1.DatasetServiceDefinition, implementation: withUnimplemented(datasetV1.DatasetServiceDefinition) },
+        { definition: trainingV1.TrainingServiceDefinition, implementation: withUnimplemented(trainingV1.TrainingServiceDefinition) },
+        { definition: modelV1.ModelServiceDefinition, implementation: withUnimplemented(modelV1.ModelServiceDefinition) },
+        { definition: predictionV1.PredictionServiceDefinition, implementation: withUnimplemented(predictionV1.PredictionServiceDefinition) },
+        { definition: benchmarkV1.BenchmarkServiceDefinition, implementation: withUnimplemented(benchmarkV1.BenchmarkServiceDefinition) },
+      ],
+      record: { http: httpUrl },
+      ready: { http: httpUrl },
+    });
+  } catch (err) {
+    http.close();
+    etcd.close();
+    throw err;
+  }
+  node.onStop(async () => {
+    // Stop taking new HTTP requests; idle keep-alive sockets are closed so close() can finish.
+    const closed = new Promise<void>((resolve) => http.close(() => resolve()));
+    http.closeIdleConnections();
+    setTimeout(() => http.closeAllConnections(), 3_000).unref();
+    await closed;
+  });
+  return Object.assign(node, { httpUrl, http });
+}

@@ -1,0 +1,20 @@
+import type { Etcd3 } from "etcd3";
+import { readClusterView } from "../domain/cluster-view.js";
+import { openApiDocument, docsPage } from "../openapi.js";
+import { sendJson } from "./errors.js";
+import { Router } from "./router.js";
+
+export function buildRouter(deps: { etcd: Etcd3 }): Router {
+  return new Router()
+    .on("GET", "/healthz", ({ res }) => sendJson(res, 200, { status: "ok" }))
+    .on("GET", "/v1/cluster", async ({ res }) => {
+      const view = await readClusterView(deps.etcd);
+      sendJson(res, 200, { leader: view.leader, nodes: view.nodes });
+    })
+    .on("GET", "/openapi.json", ({ res }) => sendJson(res, 200, openApiDocument))
+    .on("GET", "/docs", ({ res }) => {
+      const html = docsPage();
+      res.writeHead(200, { "content-type": "text/html; charset=utf-8", "content-length": Buffer.byteLength(html) });
+      res.end(html);
+    });
+}

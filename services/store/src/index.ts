@@ -1,0 +1,2 @@
+export { startStore } from "./store.js";
+export { loadStoreConfig, storeOptions, type StoreConfig } from "./config.js";
