@@ -134,7 +134,8 @@ export function parseEtcdEndpoints(raw: string): string[] {
     } catch {
       throw new Error(`endpoint "${e}" must be a URL like http://127.0.0.1:2379`);
     }
-    if ((url.protocol !== "http:" && url.protocol !== "https:") || !url.port) {
+    // URL drops a scheme's default port (":80"), so look for the port in the text itself.
+    if ((url.protocol !== "http:" && url.protocol !== "https:") || !/:\d+\/?$/.test(e)) {
       throw new Error(`endpoint "${e}" must be a URL like http://127.0.0.1:2379`);
     }
   }

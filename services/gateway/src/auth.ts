@@ -3,8 +3,10 @@
 import { timingSafeEqual } from "node:crypto";
 
 export function bearerMatches(authorization: string | undefined, token: string): boolean {
-  if (!authorization?.startsWith("Bearer ")) return false;
-  const given = Buffer.from(authorization.slice("Bearer ".length).trim());
+  // The auth scheme name is case-insensitive (RFC 9110 §11.1).
+  const m = /^bearer\s+(.+)$/i.exec(authorization?.trim() ?? "");
+  if (!m) return false;
+  const given = Buffer.from(m[1]!.trim());
   const expected = Buffer.from(token);
   return given.length === expected.length && timingSafeEqual(given, expected);
 }

@@ -35,16 +35,20 @@ export class Router {
   /** The matching handler and path params; throws HttpError 404/405. */
   resolve(method: string, pathname: string): { handler: Handler; params: Record<string, string> } {
     const parts = pathname.split("/").filter(Boolean);
+    // 405 only when no route matching the path takes the method: an earlier pattern such as
+    // /a/{id} (GET) must not hide a later /a/b (POST).
+    const allowed = new Set<string>();
     for (const route of this.routes) {
       const params = match(route.segments, parts);
       if (!params) continue;
       const handler = route.handlers[(method === "HEAD" ? "GET" : method) as Method];
-      if (!handler) {
-        throw new HttpError(405, "METHOD_NOT_ALLOWED", `${method} is not allowed on ${pathname}`, {
-          allowed: Object.keys(route.handlers),
-        });
-      }
-      return { handler, params };
+      if (handler) return { handler, params };
+      for (const m of Object.keys(route.handlers)) allowed.add(m);
+    }
+    if (allowed.size > 0) {
+      throw new HttpError(405, "METHOD_NOT_ALLOWED", `${method} is not allowed on ${pathname}`, {
+        allowed: [...allowed],
+      });
     }
     throw new HttpError(404, "NOT_FOUND", `no route for ${method} ${pathname}`);
   }

@@ -1,0 +1,2 @@
+export { TestCluster, type TestNode, type ClusterSpec, type StartNodeOptions } from "./cluster.js";
+export { waitFor } from "./wait.js";
