@@ -116,6 +116,11 @@ describe("health, reflection and graceful shutdown on every node", () => {
       const listed = await reflectionTo(node, version).listServices("*", new Metadata(), reflectionCallOptions());
       const dml = listed.filter((s) => s.startsWith("dml."));
       expect(dml.sort(), `${node.id} (${node.role}) list over ${version}`).toEqual([...SERVICES[node.role]].sort());
+      // grpc.health.v1 is listed and describable too, so grpcurl can call Health/Check by name.
+      expect(listed, `${node.id} lists health over ${version}`).toContain("grpc.health.v1.Health");
+      const health = await reflectionTo(node, version).getDescriptorBySymbol("grpc.health.v1.Health", new Metadata(), reflectionCallOptions());
+      const svc = health.getProtobufJsRoot().lookupService("grpc.health.v1.Health");
+      expect(Object.keys(svc.methods).sort()).toEqual(["Check", "Watch"]);
     }
   });
 

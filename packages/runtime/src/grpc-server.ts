@@ -8,6 +8,8 @@ import { toServerError } from "./errors.js";
 import { addReflection } from "./reflection.js";
 import { formatHostPort, type HostPort } from "./config.js";
 
+const HEALTH_SERVICE_NAME = "grpc.health.v1.Health";
+
 export interface ServiceRegistration {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   definition: { fullName: string } & Record<string, any>;
@@ -58,10 +60,8 @@ export async function startGrpcServer(opts: {
   const health = HealthState();
   server.add(HealthDefinition, HealthServiceImpl(health));
   for (const s of opts.services) server.add(s.definition, s.implementation);
-  addReflection(
-    server,
-    opts.services.map((s) => s.definition.fullName),
-  );
+  // Health is listed too, so `grpcurl ... grpc.health.v1.Health/Check` can resolve its schema.
+  addReflection(server, [...opts.services.map((s) => s.definition.fullName), HEALTH_SERVICE_NAME]);
   const port = await server.listen(formatHostPort(opts.listen));
   const setServing = (serving: boolean) => {
     const status = serving ? "healthy" : "unhealthy";

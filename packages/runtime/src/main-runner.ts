@@ -8,6 +8,14 @@ interface Stoppable {
 }
 
 export async function runMain(name: string, start: () => Promise<Stoppable>): Promise<void> {
+  // A signal that arrives while starting is held until the node is up, then stops it cleanly
+  // (so its lease is revoked rather than left to expire).
+  let early: NodeJS.Signals | undefined;
+  const holdSignal = (signal: NodeJS.Signals) => {
+    early ??= signal;
+  };
+  process.on("SIGINT", holdSignal);
+  process.on("SIGTERM", holdSignal);
   let node: Stoppable;
   try {
     node = await start();
@@ -32,8 +40,11 @@ export async function runMain(name: string, start: () => Promise<Stoppable>): Pr
       },
     );
   };
+  process.off("SIGINT", holdSignal);
+  process.off("SIGTERM", holdSignal);
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
+  if (early) onSignal(early);
   // Set by the launcher (`dml up`), which keeps our stdin open: when it closes, the launcher is
   // gone (even by kill -9), and a supervised node must not linger as an orphan.
   if (process.env["DML_EXIT_WITH_PARENT"] === "1") {
