@@ -96,7 +96,7 @@ function acquireLock(stateDir: string): { release(): void; update(info: Partial<
 }
 
 /** A launcher that died by kill -9 leaves etcd behind (the nodes exit with it); stop that etcd. */
-function killStaleEtcd(stateDir: string): void {
+async function killStaleEtcd(stateDir: string): Promise<void> {
   const file = join(stateDir, "etcd.pid");
   if (!existsSync(file)) return;
   const pid = Number(readFileSync(file, "utf8"));
@@ -109,6 +109,7 @@ function killStaleEtcd(stateDir: string): void {
   if (pid > 0 && cmdline.includes("etcd") && cmdline.includes(stateDir)) {
     say(`stopping etcd (pid ${pid}) left running by an earlier launcher`);
     process.kill(pid, "SIGKILL");
+    for (let i = 0; i < 100 && isAlive(pid); i++) await new Promise((r) => setTimeout(r, 50));
   }
   rmSync(file, { force: true });
 }
@@ -127,6 +128,7 @@ export async function upCommand(argv: string[]): Promise<number> {
     return 1;
   }
 
+  await killStaleEtcd(opts.stateDir);
   const busy: string[] = [];
   for (const [what, port] of [
     ["gateway HTTP (--http-port)", opts.httpPort],
@@ -142,7 +144,6 @@ export async function upCommand(argv: string[]): Promise<number> {
     return 1;
   }
 
-  killStaleEtcd(opts.stateDir);
   let etcd: EtcdProcess | undefined;
   const nodes: NodeProcess[] = [];
   let shuttingDown = false;
