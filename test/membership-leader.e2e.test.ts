@@ -136,7 +136,9 @@ describe("scheduler leadership", () => {
       watcher.on("put", (kv) => writes.push(JSON.parse(kv.value.toString()) as LeaderState));
 
       old.resume();
-      // The resumed node finds out (rejected fenced write, lost lease or deleted key) and steps down...
+      // Its overdue heartbeat fires first on resume, while it still holds its old fence: that
+      // fenced write is rejected by etcd. It steps down (rejection, lost lease or deleted key)...
+      await old.waitForLine((e) => e["msg"] === "fenced write rejected: leadership is gone" && e["fencingRevision"] === oldRevision, 10_000);
       await old.waitForLine((e) => e["msg"] === "lost scheduler leadership", 10_000);
       // ...then campaigns again and waits behind the new leader.
       await waitFor(() => old.lines.some((l) => l.includes('"msg":"standing by"') && l.includes(next.leaderId)), {
