@@ -6,11 +6,15 @@ export interface ParsedArgs {
 
 export class UsageError extends Error {}
 
+/** One-letter aliases: `-o FILE` is `--output FILE`. */
+const SHORT_FLAGS: Record<string, string> = { "-o": "output" };
+
 export function parseArgs(argv: string[], switches: ReadonlySet<string> = new Set()): ParsedArgs {
   const positionals: string[] = [];
   const flags = new Map<string, string | true>();
   for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
+    let arg = argv[i]!;
+    if (SHORT_FLAGS[arg]) arg = `--${SHORT_FLAGS[arg]}`;
     if (!arg.startsWith("--")) {
       positionals.push(arg);
       continue;

@@ -21,19 +21,36 @@ export function gatewayTarget(flags: { gateway?: string; token?: string }, env: 
   };
 }
 
-export async function getJson<T>(target: GatewayTarget, path: string): Promise<T> {
+export interface CallOptions {
+  method?: string;
+  headers?: Record<string, string>;
+  body?: RequestInit["body"];
+  /** Overall deadline; none for long uploads and downloads. */
+  timeoutMs?: number;
+}
+
+/** Performs a request and returns the response when it is 2xx; otherwise a GatewayError. */
+export async function call(target: GatewayTarget, path: string, opts: CallOptions = {}): Promise<Response> {
   let res: Response;
   try {
     res = await fetch(`${target.url}${path}`, {
-      headers: target.token ? { authorization: `Bearer ${target.token}` } : {},
-      signal: AbortSignal.timeout(10_000),
-    });
+      method: opts.method ?? "GET",
+      headers: { ...(target.token && { authorization: `Bearer ${target.token}` }), ...opts.headers },
+      ...(opts.body !== undefined && { body: opts.body, duplex: "half" }),
+      ...(opts.timeoutMs !== undefined && { signal: AbortSignal.timeout(opts.timeoutMs) }),
+    } as RequestInit);
   } catch (err) {
-    throw new GatewayError(0, `cannot reach the gateway at ${target.url}: ${(err as Error).message} (is the cluster running? \`npm start\`)`);
+    const cause = (err as { cause?: Error }).cause?.message ?? (err as Error).message;
+    throw new GatewayError(0, `cannot reach the gateway at ${target.url}: ${cause} (is the cluster running? \`npm start\`)`);
   }
-  const body = (await res.json().catch(() => undefined)) as { error?: { code: string; message: string } } | undefined;
   if (!res.ok) {
+    const body = (await res.json().catch(() => undefined)) as { error?: { code: string; message: string } } | undefined;
     throw new GatewayError(res.status, body?.error ? `${body.error.code}: ${body.error.message}` : `HTTP ${res.status}`);
   }
-  return body as T;
+  return res;
+}
+
+export async function getJson<T>(target: GatewayTarget, path: string, opts: CallOptions = {}): Promise<T> {
+  const res = await call(target, path, { timeoutMs: 30_000, ...opts });
+  return (await res.json()) as T;
 }

@@ -2,6 +2,7 @@
 // `dml`: the DML command line. Commands that talk to a running cluster go through the gateway.
 import { UsageError } from "./args.js";
 import { clusterCommand } from "./commands/cluster.js";
+import { datasetsCommand } from "./commands/datasets.js";
 import { healthCommand } from "./commands/health.js";
 import { upCommand } from "./commands/up.js";
 import { GatewayError } from "./gateway-client.js";
@@ -12,6 +13,9 @@ commands:
   up [--schedulers N] [--trainers N] [--stores N] [--http-port 8080] [--grpc-port 8081]
      [--etcd-port 23790] [--state-dir .dml] [--lease-ttl 3]
                          start a whole local cluster (npm start runs this)
+  datasets upload FILE [--name NAME] [--types col:type,...] [--delimiter ,] [--rows-per-batch N]
+                         upload a CSV (with a progress bar) and show its schema
+  datasets ls|get ID|rows ID [--offset N --limit N]|download ID [-o FILE] [--format csv|arrow]|rm ID
   cluster [--json]       list the cluster's nodes and the leader scheduler
   health HOST:PORT       gRPC health check of any node (exit 0 when SERVING)
 
@@ -22,6 +26,7 @@ common options: --gateway URL (or DML_GATEWAY, default http://127.0.0.1:8080),
 const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   up: upCommand,
   cluster: clusterCommand,
+  datasets: datasetsCommand,
   health: healthCommand,
 };
 

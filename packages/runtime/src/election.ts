@@ -20,6 +20,14 @@ export interface Fence {
   leaderId: string;
 }
 
+/** A compare of the caller's own in a fenced transaction (etcd3's `and()` arguments). */
+export interface TxnCompare {
+  key: string;
+  target: "Version" | "Create" | "Mod" | "Value" | "Lease";
+  cmp: "==" | "!=" | "<" | ">";
+  value: string | number;
+}
+
 export interface Leadership {
   leaderId: string;
   fencingRevision: number;
@@ -151,22 +159,28 @@ export class LeaderElection extends EventEmitter {
   }
 
   /**
-   * Runs `ops` in one etcd transaction guarded by the leader key's create revision. Throws
-   * StaleFenceError (and steps down) when this node is not, or no longer, the leader.
+   * Runs `ops` in one etcd transaction guarded by the leader key's create revision, plus any
+   * `compares` of the caller's own (e.g. a manifest's mod revision or a task's attempt). Returns
+   * false when only the caller's compares failed. Throws StaleFenceError (and steps down) when
+   * this node is not, or no longer, the leader.
    */
-  async fencedTxn(ops: IOperation[]): Promise<void> {
+  async fencedTxn(ops: IOperation[], compares: TxnCompare[] = []): Promise<boolean> {
     const fence = this.fence;
     const term = this.term;
     if (!fence) throw new StaleFenceError("not the scheduler leader");
-    const res = await this.client
-      .if(fence.key, "Create", "==", fence.revision)
-      .then(...ops)
-      .commit();
-    if (!res.succeeded) {
-      this.opts.log.warn({ fencingRevision: fence.revision }, "fenced write rejected: leadership is gone");
-      this.stepDown(term, "fenced write rejected");
-      throw new StaleFenceError("leader fencing revision is stale", { fencingRevision: fence.revision });
+    let txn = this.client.if(fence.key, "Create", "==", fence.revision);
+    for (const c of compares) txn = txn.and(c.key, c.target, c.cmp, c.value);
+    const res = await txn.then(...ops).commit();
+    if (res.succeeded) return true;
+    if (compares.length > 0) {
+      // Tell a lost fence from a failed compare of the caller's.
+      const current = await this.client.get(fence.key).exec();
+      const kv = current.kvs[0];
+      if (kv && Number(kv.create_revision) === fence.revision) return false;
     }
+    this.opts.log.warn({ fencingRevision: fence.revision }, "fenced write rejected: leadership is gone");
+    this.stepDown(term, "fenced write rejected");
+    throw new StaleFenceError("leader fencing revision is stale", { fencingRevision: fence.revision });
   }
 
   /** Resigns: deletes the candidate key by revoking its lease. */

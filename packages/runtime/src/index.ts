@@ -12,3 +12,7 @@ export * from "./election.js";
 export * from "./node-runtime.js";
 export * from "./main-runner.js";
 export * from "./version.js";
+export * from "./checksum.js";
+export * from "./store-client.js";
+export * from "./placement.js";
+export * from "./node-directory.js";

@@ -1,7 +1,19 @@
 import type { Server as HttpServer } from "node:http";
 import { once } from "node:events";
 import { benchmarkV1, clusterV1, datasetV1, modelV1, predictionV1, trainingV1 } from "@dml/proto";
-import { createEtcdClient, createLogger, formatHostPort, startNode, withUnimplemented, type RunningNode } from "@dml/runtime";
+import {
+  createEtcdClient,
+  createLogger,
+  formatHostPort,
+  NodeDirectory,
+  startNode,
+  StoreClients,
+  withUnimplemented,
+  type RunningNode,
+} from "@dml/runtime";
+import { DatasetRepository } from "@dml/catalog";
+import { Datasets } from "./domain/datasets/datasets.js";
+import { datasetService } from "./grpc/dataset-service.js";
 import type { GatewayConfig } from "./config.js";
 import { bearerAuthMiddleware } from "./grpc/auth-middleware.js";
 import { clusterService } from "./grpc/cluster-service.js";
@@ -22,7 +34,23 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
   const log = createLogger({ service: "gateway", node: config.nodeId, level: config.logLevel });
   // Created here so the REST edge can be built before the node starts; the node closes it at stop.
   const etcd = createEtcdClient(config.etcd);
-  const http = createRestServer({ router: buildRouter({ etcd }), apiToken: config.apiToken, log: log.child({ component: "http" }) });
+  const directory = new NodeDirectory(etcd);
+  await directory.start();
+  const stores = new StoreClients();
+  const datasets = new Datasets({
+    etcd,
+    repo: new DatasetRepository(etcd),
+    directory,
+    stores,
+    replication: config.replication,
+    leaseTtl: config.leaseTtl,
+    log: log.child({ component: "datasets" }),
+  });
+  const http = createRestServer({
+    router: buildRouter({ etcd, datasets, maxUploadBytes: config.maxUploadBytes }),
+    apiToken: config.apiToken,
+    log: log.child({ component: "http" }),
+  });
   http.listen(config.httpListen.port, config.httpListen.host.replace(/^\[|\]$/g, ""));
   await Promise.race([
     once(http, "listening"),
@@ -43,7 +71,7 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
       middleware: config.apiToken ? bearerAuthMiddleware(config.apiToken) : undefined,
       services: [
         { definition: clusterV1.ClusterServiceDefinition, implementation: clusterService(etcd) },
-        { definition: datasetV1.DatasetServiceDefinition, implementation: withUnimplemented(datasetV1.DatasetServiceDefinition) },
+        { definition: datasetV1.DatasetServiceDefinition, implementation: datasetService(datasets) },
         { definition: trainingV1.TrainingServiceDefinition, implementation: withUnimplemented(trainingV1.TrainingServiceDefinition) },
         { definition: modelV1.ModelServiceDefinition, implementation: withUnimplemented(modelV1.ModelServiceDefinition) },
         { definition: predictionV1.PredictionServiceDefinition, implementation: withUnimplemented(predictionV1.PredictionServiceDefinition) },
@@ -54,6 +82,8 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
     });
   } catch (err) {
     http.close();
+    await directory.stop();
+    stores.close();
     etcd.close();
     throw err;
   }
@@ -63,6 +93,8 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
     http.closeIdleConnections();
     setTimeout(() => http.closeAllConnections(), 3_000).unref();
     await closed;
+    await directory.stop();
+    stores.close();
   });
   return Object.assign(node, { httpUrl, http });
 }

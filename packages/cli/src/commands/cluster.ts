@@ -1,6 +1,7 @@
 // `dml cluster`: the nodes of the cluster and the leader, from GET /v1/cluster.
 import { getJson, gatewayTarget } from "../gateway-client.js";
 import { parseArgs, rejectUnknownFlags, stringFlag } from "../args.js";
+import { printTable } from "../table.js";
 
 interface ClusterResponse {
   leader: string | null;
@@ -23,10 +24,7 @@ export async function clusterCommand(argv: string[]): Promise<number> {
     n.state,
     n.leader ? "leader" : n.role === "scheduler" ? "standby" : n.slots ? `${n.slots} slots` : (n.http ?? ""),
   ]);
-  const header = ["ID", "ROLE", "ADDRESS", "STATE", ""];
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const fmt = (r: string[]) => r.map((c, i) => c.padEnd(widths[i]!)).join("  ").trimEnd();
-  process.stdout.write([fmt(header), ...rows.map(fmt)].join("\n") + "\n");
+  printTable(["ID", "ROLE", "ADDRESS", "STATE", ""], rows);
   process.stdout.write(`\n${cluster.nodes.length} nodes, leader: ${cluster.leader ?? "(none: election in progress)"}\n`);
   return 0;
 }

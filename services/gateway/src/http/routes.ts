@@ -3,9 +3,11 @@ import { readClusterView } from "../domain/cluster-view.js";
 import { openApiDocument, docsPage } from "../openapi.js";
 import { sendJson } from "./errors.js";
 import { Router } from "./router.js";
+import { addDatasetRoutes } from "./datasets-routes.js";
+import type { Datasets } from "../domain/datasets/datasets.js";
 
-export function buildRouter(deps: { etcd: Etcd3 }): Router {
-  return new Router()
+export function buildRouter(deps: { etcd: Etcd3; datasets: Datasets; maxUploadBytes: number }): Router {
+  const router = new Router()
     .on("GET", "/healthz", ({ res }) => sendJson(res, 200, { status: "ok" }))
     .on("GET", "/v1/cluster", async ({ res }) => {
       const view = await readClusterView(deps.etcd);
@@ -17,4 +19,5 @@ export function buildRouter(deps: { etcd: Etcd3 }): Router {
       res.writeHead(200, { "content-type": "text/html; charset=utf-8", "content-length": Buffer.byteLength(html) });
       res.end(html);
     });
+  return addDatasetRoutes(router, deps);
 }

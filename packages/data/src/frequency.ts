@@ -1,0 +1,147 @@
+// Value -> count tables for distinct counts and top values: an exact open-addressing table for
+// numbers (no Map entry or boxed double per value: 16 bytes a slot), and Space-Saving
+// (Metwally et al. 2005) for approximate top values once exact counting would cost too much memory.
+import { hashNumber } from "./hash.js";
+
+/** Exact counts of doubles. -0 counts as 0; NaN is never added (it is a missing value). */
+export class NumberCounts {
+  private keys = new Float64Array(64);
+  private counts = new Float64Array(64); // 0 marks an empty slot
+  private mask = 63;
+  private used = 0;
+
+  get size(): number {
+    return this.used;
+  }
+
+  add(v: number, count = 1): void {
+    if (v === 0) v = 0;
+    const keys = this.keys;
+    const counts = this.counts;
+    let i = hashNumber(v) & this.mask;
+    for (;;) {
+      const c = counts[i]!;
+      if (c === 0) {
+        keys[i] = v;
+        counts[i] = count;
+        if (++this.used * 2 > keys.length) this.grow();
+        return;
+      }
+      if (keys[i] === v) {
+        counts[i] = c + count;
+        return;
+      }
+      i = (i + 1) & this.mask;
+    }
+  }
+
+  forEach(fn: (value: number, count: number) => void): void {
+    const counts = this.counts;
+    for (let i = 0; i < counts.length; i++) if (counts[i] !== 0) fn(this.keys[i]!, counts[i]!);
+  }
+
+  private grow(): void {
+    const keys = this.keys;
+    const counts = this.counts;
+    this.keys = new Float64Array(keys.length * 2);
+    this.counts = new Float64Array(keys.length * 2);
+    this.mask = keys.length * 2 - 1;
+    this.used = 0;
+    for (let i = 0; i < keys.length; i++) if (counts[i] !== 0) this.add(keys[i]!, counts[i]!);
+  }
+}
+
+export interface Counted<K> {
+  value: K;
+  count: number;
+}
+
+/** Most frequent first, ties by value (ascending), at most `k`. */
+export function topCounted<K extends string | number | boolean>(entries: Iterable<Counted<K>>, k: number): Counted<K>[] {
+  const top: Counted<K>[] = [];
+  for (const e of entries) {
+    if (top.length === k && !before(e, top[k - 1]!)) continue;
+    let at = top.length === k ? k - 1 : top.length;
+    while (at > 0 && before(e, top[at - 1]!)) {
+      top[at] = top[at - 1]!;
+      at--;
+    }
+    top[at] = { value: e.value, count: e.count };
+  }
+  return top;
+}
+
+function before<K extends string | number | boolean>(a: Counted<K>, b: Counted<K>): boolean {
+  return a.count > b.count || (a.count === b.count && a.value < b.value);
+}
+
+/**
+ * Space-Saving top-k: `capacity` counters kept in a min-heap by count. An unseen value replaces
+ * the least counted one and inherits its count (an overestimate by at most that count), so any
+ * value more frequent than total/capacity is guaranteed to be present.
+ */
+export class SpaceSaving<K extends string | number> {
+  private readonly keys: K[] = [];
+  private readonly counts: number[] = [];
+  private readonly index = new Map<K, number>();
+
+  constructor(private readonly capacity: number) {}
+
+  add(key: K, count = 1): void {
+    const at = this.index.get(key);
+    if (at !== undefined) {
+      this.counts[at]! += count;
+      this.siftDown(at);
+      return;
+    }
+    if (this.keys.length < this.capacity) {
+      this.keys.push(key);
+      this.counts.push(count);
+      this.index.set(key, this.keys.length - 1);
+      this.siftUp(this.keys.length - 1);
+      return;
+    }
+    this.index.delete(this.keys[0]!);
+    this.keys[0] = key;
+    this.counts[0]! += count;
+    this.index.set(key, 0);
+    this.siftDown(0);
+  }
+
+  entries(): Counted<K>[] {
+    return this.keys.map((value, i) => ({ value, count: this.counts[i]! }));
+  }
+
+  private siftUp(i: number): void {
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (this.counts[parent]! <= this.counts[i]!) return;
+      this.swap(i, parent);
+      i = parent;
+    }
+  }
+
+  private siftDown(i: number): void {
+    const n = this.keys.length;
+    for (;;) {
+      const l = 2 * i + 1;
+      if (l >= n) return;
+      const r = l + 1;
+      const child = r < n && this.counts[r]! < this.counts[l]! ? r : l;
+      if (this.counts[i]! <= this.counts[child]!) return;
+      this.swap(i, child);
+      i = child;
+    }
+  }
+
+  private swap(i: number, j: number): void {
+    const k = this.keys[i]!;
+    this.keys[i] = this.keys[j]!;
+    this.keys[j] = k;
+    const c = this.counts[i]!;
+    this.counts[i] = this.counts[j]!;
+    this.counts[j] = c;
+    this.index.set(this.keys[i]!, i);
+    this.index.set(this.keys[j]!, j);
+  }
+}

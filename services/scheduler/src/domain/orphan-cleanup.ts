@@ -1,0 +1,49 @@
+// Deletes dataset objects nothing refers to: left by an upload whose gateway died, by a delete
+// that could not reach every store, by a replica that repair replaced while its store was down,
+// or by a batch rewritten at ingest. Run by the leader scheduler. An object younger than the
+// grace period is left alone: an upload or a repair copy may be about to record it.
+import type { Etcd3 } from "etcd3";
+import type { Logger } from "@dml/runtime";
+import { DATASETS_PREFIX, UPLOADS_PREFIX, type DatasetManifest } from "@dml/catalog";
+import type { storeV1 } from "@dml/proto";
+import type { LiveStore } from "./replication-repair.js";
+
+export interface ObjectJanitor {
+  listObjects(address: string, prefix: string): AsyncIterable<storeV1.ObjectInfo>;
+  deleteObject(address: string, key: string): Promise<unknown>;
+}
+
+export async function cleanOrphans(deps: {
+  etcd: Etcd3;
+  live: LiveStore[];
+  janitor: ObjectJanitor;
+  graceMs: number;
+  log: Logger;
+  now?: number;
+}): Promise<{ deleted: number }> {
+  const { etcd, live, janitor, log } = deps;
+  const now = deps.now ?? Date.now();
+  const [manifests, uploads] = await Promise.all([
+    etcd.getAll().prefix(DATASETS_PREFIX).strings(),
+    etcd.getAll().prefix(UPLOADS_PREFIX).keys(),
+  ]);
+  // (store id, object key) pairs the manifests vouch for.
+  const referenced = new Set<string>();
+  for (const raw of Object.values(manifests)) {
+    const m = JSON.parse(raw) as DatasetManifest;
+    for (const b of m.batches) for (const id of b.replicas) referenced.add(`${id}\0${b.objectKey}`);
+  }
+  const uploading = new Set(uploads.map((k) => k.slice(UPLOADS_PREFIX.length)));
+  let deleted = 0;
+  for (const store of live) {
+    for await (const obj of janitor.listObjects(store.address, "datasets/")) {
+      const datasetId = obj.key.split("/")[1] ?? "";
+      if (referenced.has(`${store.id}\0${obj.key}`) || uploading.has(datasetId)) continue;
+      if (now - Date.parse(obj.createdAt) < deps.graceMs) continue;
+      await janitor.deleteObject(store.address, obj.key);
+      deleted++;
+      log.info({ store: store.id, key: obj.key }, "deleted orphan object");
+    }
+  }
+  return { deleted };
+}
