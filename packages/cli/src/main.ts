@@ -11,7 +11,7 @@ const USAGE = `usage: dml <command> [options]
 
 commands:
   up [--schedulers N] [--trainers N] [--stores N] [--http-port 8080] [--grpc-port 8081]
-     [--etcd-port 23790] [--state-dir .dml] [--lease-ttl 3]
+     [--etcd-port 23790] [--state-dir .dml] [--lease-ttl 3] [--import DIR]
                          start a whole local cluster (npm start runs this)
   datasets upload FILE [--name NAME] [--types col:type,...] [--delimiter ,] [--rows-per-batch N]
                          upload a CSV (with a progress bar) and show its schema

@@ -2,6 +2,7 @@
 // These functions run once per cell, so they read the cell in place (a span [start, end) of a
 // decoded chunk), avoid allocation and regular expressions, and leave a parsed value in `parsed`
 // (one module-level slot) instead of returning an object.
+import { eiselLemire, MAX_Q, MIN_Q } from "./decimal.js";
 
 /**
  * Cells that mean "no value", compared case-insensitively after trimming whitespace: the empty
@@ -38,6 +39,7 @@ export const DECIMAL = 3;
 
 export const parsed = { value: 0, big: 0n };
 
+const TWO_32 = 4294967296;
 const POW10 = [1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22];
 const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
@@ -64,11 +66,14 @@ export function scanNumber(s: string, start = 0, end = s.length): number {
   }
   if (c === 105 || c === 73) return scanInfinity(s, i, n, negative);
 
-  // Up to 15 significant digits accumulate exactly in a double (10^15 < 2^53).
-  let mantissa = 0;
+  // The first 15 significant digits accumulate exactly in a double (10^15 < 2^53), up to 4 more in
+  // `low`; past 19 (more than a uint64 holds) we let Number() do it.
+  let high = 0;
+  let low = 0;
+  let lowDigits = 0;
   let significant = 0;
   let exp10 = 0;
-  let exact = true;
+  let overflow = false;
   let digits = false;
   let integer = true;
   for (; i < n; i++) {
@@ -76,10 +81,14 @@ export function scanNumber(s: string, start = 0, end = s.length): number {
     if (c < 48 || c > 57) break;
     digits = true;
     if (significant < 15) {
-      mantissa = mantissa * 10 + (c - 48);
-      if (mantissa !== 0) significant++;
+      high = high * 10 + (c - 48);
+      if (high !== 0) significant++;
+    } else if (significant < 19) {
+      low = low * 10 + (c - 48);
+      lowDigits++;
+      significant++;
     } else {
-      exact = false;
+      overflow = true;
     }
   }
   if (i < n && c === 46) {
@@ -89,11 +98,16 @@ export function scanNumber(s: string, start = 0, end = s.length): number {
       if (c < 48 || c > 57) break;
       digits = true;
       if (significant < 15) {
-        mantissa = mantissa * 10 + (c - 48);
-        if (mantissa !== 0) significant++;
+        high = high * 10 + (c - 48);
+        if (high !== 0) significant++;
+        exp10--;
+      } else if (significant < 19) {
+        low = low * 10 + (c - 48);
+        lowDigits++;
+        significant++;
         exp10--;
       } else {
-        exact = false;
+        overflow = true;
       }
     }
   }
@@ -121,8 +135,13 @@ export function scanNumber(s: string, start = 0, end = s.length): number {
   if (i !== n) return NOT_NUMERIC;
 
   if (integer) {
-    if (exact) {
-      parsed.value = negative ? -mantissa : mantissa;
+    if (lowDigits === 0 && !overflow) {
+      parsed.value = negative ? -high : high;
+      return SAFE_INTEGER;
+    }
+    const approx = high * POW10[lowDigits]! + low; // exact whenever it is below 2^53
+    if (!overflow && approx < 9007199254740992) {
+      parsed.value = negative ? -approx : approx;
       return SAFE_INTEGER;
     }
     const text = s.slice(first, n);
@@ -131,17 +150,25 @@ export function scanNumber(s: string, start = 0, end = s.length): number {
       parsed.value = Number(text);
       return DECIMAL;
     }
-    const approx = Number(big);
-    parsed.value = approx;
-    if (Number.isSafeInteger(approx)) return SAFE_INTEGER;
+    parsed.value = Number(big);
     parsed.big = big;
     return BIG_INTEGER;
   }
-  let v: number;
-  if (exact && mantissa === 0) v = 0;
+  let v = NaN;
+  if (high === 0 && low === 0 && !overflow) v = 0;
   // Both operands exact and one rounding step: correctly rounded (Clinger's fast path).
-  else if (exact && exp10 >= -22 && exp10 <= 22) v = exp10 < 0 ? mantissa / POW10[-exp10]! : mantissa * POW10[exp10]!;
-  else v = Math.abs(Number(s.slice(first, n)));
+  else if (lowDigits === 0 && !overflow && exp10 >= -22 && exp10 <= 22) v = exp10 < 0 ? high / POW10[-exp10]! : high * POW10[exp10]!;
+  else if (!overflow && exp10 >= MIN_Q && exp10 <= MAX_Q) {
+    // w = high * 10^lowDigits + low, as two uint32 halves (w < 10^19 < 2^64).
+    const scale = POW10[lowDigits]!;
+    const hHi = Math.floor(high / TWO_32);
+    const hLo = high - hHi * TWO_32;
+    let wLo = hLo * scale + low; // < 2^32 * 10^4 + 10^4: exact
+    const carry = Math.floor(wLo / TWO_32);
+    wLo -= carry * TWO_32;
+    v = eiselLemire(hHi * scale + carry, wLo, exp10);
+  }
+  if (v !== v) v = Math.abs(Number(s.slice(first, n)));
   parsed.value = negative ? -v : v;
   return DECIMAL;
 }

@@ -93,7 +93,8 @@ export async function startNode(opts: StartNodeOptions): Promise<RunningNode> {
         return stopping;
       },
     };
-    log.info({ address, bound: grpc.boundAddress, role, ...opts.ready }, "ready");
+    // The launcher and the test kit wait for this line, so it is written whatever LOG_LEVEL says.
+    log.child({}, { level: "info" }).info({ address, bound: grpc.boundAddress, role, ...opts.ready }, "ready");
     return node;
   } catch (err) {
     await grpc?.stop(0).catch(() => undefined);

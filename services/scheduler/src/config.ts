@@ -10,6 +10,27 @@ export function schedulerOptions() {
       default: 3,
       parse: parseInteger(1, 16),
     },
+    repairIntervalMs: {
+      env: "DML_REPAIR_INTERVAL_MS",
+      flag: "--repair-interval-ms",
+      doc: "how often the leader checks every batch's replica count (it also reacts at once to a store leaving)",
+      default: 5000,
+      parse: parseInteger(100, 3_600_000),
+    },
+    orphanIntervalMs: {
+      env: "DML_ORPHAN_INTERVAL_MS",
+      flag: "--orphan-interval-ms",
+      doc: "how often the leader deletes store objects no manifest refers to",
+      default: 60_000,
+      parse: parseInteger(100, 86_400_000),
+    },
+    orphanGraceMs: {
+      env: "DML_ORPHAN_GRACE_MS",
+      flag: "--orphan-grace-ms",
+      doc: "an unreferenced object younger than this is left alone (an upload or copy may record it)",
+      default: 600_000,
+      parse: parseInteger(0, 86_400_000),
+    },
     leaderHeartbeatMs: {
       env: "DML_LEADER_HEARTBEAT_MS",
       flag: "--leader-heartbeat-ms",

@@ -1,4 +1,5 @@
-import { LeaderElection, KEYS, startNode, withUnimplemented, type RunningNode } from "@dml/runtime";
+import { LeaderElection, KEYS, NodeDirectory, startNode, StoreClients, withUnimplemented, type RunningNode } from "@dml/runtime";
+import { startDataMaintenance } from "./data-maintenance.js";
 import { workV1 } from "@dml/proto";
 import type { SchedulerConfig } from "./config.js";
 import { startLeaderLoop } from "./leader-loop.js";
@@ -29,10 +30,27 @@ export async function startScheduler(config: SchedulerConfig): Promise<RunningSc
     intervalMs: config.leaderHeartbeatMs,
     log: node.log.child({ component: "leader-loop" }),
   });
+  const directory = new NodeDirectory(node.etcd);
+  await directory.start();
+  const stores = new StoreClients();
+  const stopMaintenance = startDataMaintenance({
+    etcd: node.etcd,
+    election,
+    directory,
+    stores,
+    replication: config.replication,
+    repairIntervalMs: config.repairIntervalMs,
+    orphanIntervalMs: config.orphanIntervalMs,
+    orphanGraceMs: config.orphanGraceMs,
+    log: node.log.child({ component: "data-maintenance" }),
+  });
   election.start();
   node.onStop(async () => {
     stopLoop();
+    stopMaintenance();
     await election.stop();
+    await directory.stop();
+    stores.close();
   });
   return Object.assign(node, { election });
 }

@@ -1,10 +1,11 @@
 // `dml datasets upload|ls|get|rows|download|rm`: datasets through the gateway's REST API.
-import { createReadStream, createWriteStream, statSync } from "node:fs";
+import { createWriteStream, statSync } from "node:fs";
 import { basename } from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { parseArgs, rejectUnknownFlags, stringFlag, UsageError, type ParsedArgs } from "../args.js";
 import { call, gatewayTarget, getJson, type GatewayTarget } from "../gateway-client.js";
+import { uploadFile } from "../upload.js";
 import { formatBytes, ProgressBar } from "../progress.js";
 import { printTable } from "../table.js";
 
@@ -63,32 +64,15 @@ async function upload(args: ParsedArgs): Promise<number> {
   } catch (err) {
     throw new UsageError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
-  const query = new URLSearchParams({ name: stringFlag(args, "name") ?? basename(file).replace(/\.[^.]*$/, "") });
-  for (const [flag, param] of [
-    ["types", "types"],
-    ["delimiter", "delimiter"],
-    ["rows-per-batch", "rowsPerBatch"],
-  ] as const) {
-    const v = stringFlag(args, flag);
-    if (v !== undefined) query.set(param, v);
-  }
   const bar = new ProgressBar(`uploading ${basename(file)}`, size);
-  let sent = 0;
-  async function* body(): AsyncIterable<Uint8Array> {
-    for await (const chunk of createReadStream(file!, { highWaterMark: 1 << 20 })) {
-      sent += (chunk as Buffer).byteLength;
-      bar.update(sent);
-      yield chunk as Buffer;
-    }
-    bar.update(sent, true);
-  }
   const started = Date.now();
-  const res = await call(target(args), `/v1/datasets?${query}`, {
-    method: "POST",
-    headers: { "content-type": "text/csv" },
-    body: Readable.toWeb(Readable.from(body())) as unknown as RequestInit["body"],
-  });
-  const dataset = (await res.json()) as Dataset;
+  const dataset = (await uploadFile(target(args), file, {
+    name: stringFlag(args, "name") ?? basename(file).replace(/\.[^.]*$/, ""),
+    types: stringFlag(args, "types"),
+    delimiter: stringFlag(args, "delimiter"),
+    rowsPerBatch: stringFlag(args, "rows-per-batch"),
+    onProgress: (sent) => bar.update(sent),
+  })) as Dataset;
   const seconds = (Date.now() - started) / 1000;
   bar.finish(`uploaded ${formatBytes(size)} in ${seconds.toFixed(1)} s (${formatBytes(size / Math.max(seconds, 0.001))}/s)`);
   if (args.flags.has("json")) out(JSON.stringify(dataset, null, 2));

@@ -10,6 +10,7 @@ import { intFlag, parseArgs, rejectUnknownFlags, stringFlag, UsageError } from "
 import { isPortFree } from "../launcher/ports.js";
 import { startEtcd, type EtcdProcess } from "../launcher/etcd-process.js";
 import { spawnNode, stopNodeProcess, type NodeProcess } from "../launcher/node-process.js";
+import { importCsvDir } from "./import-dir.js";
 
 export interface UpOptions {
   schedulers: number;
@@ -20,6 +21,8 @@ export interface UpOptions {
   etcdPort: number;
   stateDir: string;
   leaseTtl: number;
+  /** Upload every CSV in this directory once the cluster is up. */
+  importDir?: string;
 }
 
 export const UP_DEFAULTS = {
@@ -35,7 +38,8 @@ const say = (line: string) => process.stdout.write(line + "\n");
 
 function parseUpOptions(argv: string[]): UpOptions {
   const args = parseArgs(argv);
-  rejectUnknownFlags(args, ["schedulers", "trainers", "stores", "http-port", "grpc-port", "etcd-port", "state-dir", "lease-ttl"]);
+  rejectUnknownFlags(args, ["schedulers", "trainers", "stores", "http-port", "grpc-port", "etcd-port", "state-dir", "lease-ttl", "import"]);
+  const importDir = stringFlag(args, "import");
   if (args.positionals.length > 0) throw new UsageError(`unexpected argument "${args.positionals[0]}"`);
   return {
     schedulers: intFlag(args, "schedulers", DEFAULT_LAYOUT.schedulers, 1, 16),
@@ -46,6 +50,7 @@ function parseUpOptions(argv: string[]): UpOptions {
     etcdPort: intFlag(args, "etcd-port", UP_DEFAULTS.etcdPort, 1, 65534),
     stateDir: resolve(stringFlag(args, "state-dir") ?? UP_DEFAULTS.stateDir),
     leaseTtl: intFlag(args, "lease-ttl", UP_DEFAULTS.leaseTtl, 1, 60),
+    ...(importDir !== undefined && { importDir: resolve(importDir) }),
   };
 }
 
@@ -227,6 +232,7 @@ export async function upCommand(argv: string[]): Promise<number> {
     say(`  etcd        ${etcd.endpoint}`);
     for (const { n, r } of readies) if (n.role !== "gateway") say(`  ${n.role.padEnd(10)}  ${n.id.padEnd(12)} ${r.address}`);
     say(`  logs        ${logsDir}`);
+    if (opts.importDir) await importCsvDir(opts.importDir, { url: gw.http! }, say);
     say("Press Ctrl-C to stop.");
     return await new Promise<number>(() => undefined); // runs until a signal
   } catch (err) {

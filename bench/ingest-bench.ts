@@ -1,0 +1,129 @@
+// `npm run bench`: dataset ingest throughput, end to end and parse alone (issue 3).
+// Generates a 100k x 20 numeric CSV (~40 MB, seeded), starts a real cluster (etcd, 1 scheduler,
+// 3 stores, 1 gateway; R = 3), uploads it through the REST gateway a few times and prints MB/s:
+// parse + Arrow + three durable (fsynced) replicas per batch + manifest. Then the parse alone and
+// parse + Arrow in this process. When python3 has pandas, pandas.read_csv on the same file is
+// timed in the same run for the ratio; otherwise the issue's reference (70-80 MB/s) is printed.
+// Prints figures; asserts nothing.
+import { execFileSync } from "node:child_process";
+import { createReadStream, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Readable } from "node:stream";
+import { CsvIngest, CsvParser } from "@dml/data";
+import { TestCluster } from "@dml/testkit";
+
+const ROWS = Number(process.env["BENCH_ROWS"] ?? 100_000);
+const COLS = 20;
+const RUNS = Number(process.env["BENCH_RUNS"] ?? 3);
+
+/** mulberry32: small, seeded, good enough for benchmark data. */
+function rng(seed: number): () => number {
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function generateCsv(path: string): number {
+  const random = rng(42);
+  const lines = [Array.from({ length: COLS }, (_, j) => `f${j}`).join(",")];
+  for (let i = 0; i < ROWS; i++) {
+    const row: string[] = [];
+    // Full-precision doubles (~19 characters a cell, ~40 MB in all, like the issue's file),
+    // with every fifth column an integer.
+    for (let j = 0; j < COLS; j++) row.push(j % 5 === 0 ? String(Math.floor(random() * 1e6)) : String(random() * 200 - 100));
+    lines.push(row.join(","));
+  }
+  const text = lines.join("\n") + "\n";
+  writeFileSync(path, text);
+  return Buffer.byteLength(text);
+}
+
+const mb = (bytes: number) => bytes / 1e6;
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+async function uploadOnce(url: string, file: string): Promise<number> {
+  const started = performance.now();
+  const res = await fetch(`${url}/v1/datasets?name=bench`, {
+    method: "POST",
+    headers: { "content-type": "text/csv" },
+    body: Readable.toWeb(createReadStream(file, { highWaterMark: 1 << 20 })) as unknown as RequestInit["body"],
+    duplex: "half",
+  } as RequestInit);
+  const body = (await res.json()) as { id?: string; rows?: number; error?: unknown };
+  if (res.status !== 201 || body.rows !== ROWS) throw new Error(`upload failed: ${res.status} ${JSON.stringify(body).slice(0, 300)}`);
+  const seconds = (performance.now() - started) / 1000;
+  await fetch(`${url}/v1/datasets/${body.id}`, { method: "DELETE" });
+  return seconds;
+}
+
+function parseOnly(bytes: Uint8Array): number {
+  const started = performance.now();
+  const parser = new CsvParser();
+  let rows = 0;
+  for (let off = 0; off < bytes.byteLength; off += 1 << 20) rows += parser.push(bytes.subarray(off, off + (1 << 20))).length;
+  rows += parser.end().length;
+  if (rows !== ROWS) throw new Error(`parsed ${rows} rows, expected ${ROWS}`);
+  return (performance.now() - started) / 1000;
+}
+
+function parseAndArrow(bytes: Uint8Array): number {
+  const started = performance.now();
+  const ingest = new CsvIngest();
+  for (let off = 0; off < bytes.byteLength; off += 1 << 20) ingest.push(bytes.subarray(off, off + (1 << 20)));
+  const result = ingest.finish();
+  if (result.rows !== ROWS) throw new Error(`ingested ${result.rows} rows, expected ${ROWS}`);
+  return (performance.now() - started) / 1000;
+}
+
+function pandasSeconds(file: string): number | undefined {
+  const script = `import time, pandas\nt=time.perf_counter()\npandas.read_csv(${JSON.stringify(file)})\nprint(time.perf_counter()-t)`;
+  try {
+    return Number(execFileSync("python3", ["-c", script], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim());
+  } catch {
+    return undefined;
+  }
+}
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), "dml-bench-"));
+  const file = join(dir, "bench.csv");
+  const size = generateCsv(file);
+  console.log(`generated ${ROWS} x ${COLS} numeric CSV: ${mb(size).toFixed(1)} MB`);
+  const bytes = readFileSync(file);
+
+  const parse = Array.from({ length: RUNS }, () => parseOnly(bytes));
+  const arrow = Array.from({ length: RUNS }, () => parseAndArrow(bytes));
+  console.log(`parse only (CsvParser):           ${median(parse).toFixed(3)} s  ${(mb(size) / median(parse)).toFixed(1)} MB/s`);
+  console.log(`parse + infer + Arrow (CsvIngest): ${median(arrow).toFixed(3)} s  ${(mb(size) / median(arrow)).toFixed(1)} MB/s`);
+
+  const cluster = await TestCluster.start({ schedulers: 1, stores: 3, gateways: 1, env: { LOG_LEVEL: "warn", DML_REPLICATION: "3" } });
+  try {
+    const e2e: number[] = [];
+    for (let i = 0; i < RUNS; i++) e2e.push(await uploadOnce(cluster.httpUrl, file));
+    const best = Math.min(...e2e);
+    console.log(
+      `end to end via REST (parse + Arrow + R=3 fsynced replicas + manifest): median ${median(e2e).toFixed(3)} s  ` +
+        `${(mb(size) / median(e2e)).toFixed(1)} MB/s (best ${(mb(size) / best).toFixed(1)} MB/s)`,
+    );
+    const pandas = pandasSeconds(file);
+    if (pandas !== undefined) {
+      console.log(`pandas.read_csv, same file:       ${pandas.toFixed(3)} s  ${(mb(size) / pandas).toFixed(1)} MB/s`);
+      console.log(`ratio DML end-to-end / pandas read_csv throughput: ${(pandas / median(e2e)).toFixed(2)}x`);
+    } else {
+      console.log("pandas is not importable here; reference from the issue: pandas.read_csv ~70-80 MB/s on this machine");
+      console.log(`ratio DML end-to-end / pandas (75 MB/s reference): ${(mb(size) / median(e2e) / 75).toFixed(2)}x`);
+    }
+  } finally {
+    await cluster.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
