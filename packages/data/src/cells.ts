@@ -1,8 +1,11 @@
 // What one CSV cell means: missing, an integer, a number, a boolean, or just text.
-// These functions run once per cell, so they read the cell in place (a span [start, end) of a
-// decoded chunk), avoid allocation and regular expressions, and leave a parsed value in `parsed`
-// (one module-level slot) instead of returning an object.
-import { eiselLemire, MAX_Q, MIN_Q } from "./decimal.js";
+//
+// These run once per cell, so they read the cell in place: bytes [start, end) of an ASCII chunk of
+// the upload (byte access is about twice as fast as charCodeAt), with `text` the same chunk as a
+// string (text index = byte index + shift) for the rare paths that need a string. A cell that is
+// only available as a string is copied into a scratch buffer first (see CellReader). No regular
+// expressions, no allocation on the common paths, and a parsed value is left in `parsed` (one
+// module-level slot) instead of a returned object.
 
 /**
  * Cells that mean "no value", compared case-insensitively after trimming whitespace: the empty
@@ -11,22 +14,6 @@ import { eiselLemire, MAX_Q, MIN_Q } from "./decimal.js";
  */
 export const MISSING_TOKENS: readonly string[] = ["", "na", "n/a", "nan", "-nan", "null", "#n/a", "<na>"];
 const MISSING = new Set(MISSING_TOKENS);
-
-export function isMissing(s: string, start = 0, end = s.length): boolean {
-  const n = end - start;
-  if (n === 0) return true;
-  const c = s.charCodeAt(start);
-  if (c >= 48 && c <= 57) return false; // digits: the common case for numeric data
-  if (isSpace(c) || isSpace(s.charCodeAt(end - 1))) return MISSING.has(s.slice(start, end).trim().toLowerCase());
-  if (n > 4) return false;
-  // Every token starts with n, -, # or <: other cells need no lower-cased copy.
-  const lower = c | 32;
-  return (lower === 110 || c === 45 || c === 35 || c === 60) && MISSING.has(s.slice(start, end).toLowerCase());
-}
-
-function isSpace(c: number): boolean {
-  return c === 32 || c === 9;
-}
 
 /** Results of scanNumber. */
 export const NOT_NUMERIC = 0;
@@ -39,157 +26,233 @@ export const DECIMAL = 3;
 
 export const parsed = { value: 0, big: 0n };
 
-const TWO_32 = 4294967296;
 const POW10 = [1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22];
+const TWO_53 = 9007199254740992;
 const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
+
+function isSpace(c: number): boolean {
+  return c === 32 || c === 9;
+}
+
+export function isMissingAt(b: Uint8Array, start: number, end: number, text: string, shift: number): boolean {
+  const n = end - start;
+  if (n === 0) return true;
+  const c = b[start]!;
+  if (c >= 48 && c <= 57) return false; // a digit: the common case for numeric data
+  if (isSpace(c) || isSpace(b[end - 1]!)) return MISSING.has(text.slice(start + shift, end + shift).trim().toLowerCase());
+  if (n > 4) return false;
+  // Every token starts with n, -, # or <: other cells need no lower-cased copy.
+  return ((c | 32) === 110 || c === 45 || c === 35 || c === 60) && MISSING.has(text.slice(start + shift, end + shift).toLowerCase());
+}
 
 /**
  * Number syntax (surrounding spaces/tabs ignored): an optional sign, digits with an optional
  * fraction (`1`, `-1.5`, `1.`, `.5`), an optional exponent (`1e5`, `2.5E-3`), or inf / infinity in
  * any case. Not accepted: hex, thousands separators, a lone "." or sign. An integer is digits only
  * (leading zeros allowed, "007" is 7); "1.0" and "1e5" are numbers, as in pandas.
+ * Values are correctly rounded: the same double as Number() gives.
  */
-export function scanNumber(s: string, start = 0, end = s.length): number {
+export function scanNumberAt(b: Uint8Array, start: number, end: number, text: string, shift: number): number {
   let i = start;
   let n = end;
-  while (i < n && isSpace(s.charCodeAt(i))) i++;
-  while (n > i && isSpace(s.charCodeAt(n - 1))) n--;
-  if (i === n) return NOT_NUMERIC;
+  if (i >= n) return NOT_NUMERIC;
+  let c = b[i]!;
+  if (isSpace(c) || isSpace(b[n - 1]!)) {
+    while (i < n && isSpace(b[i]!)) i++;
+    while (n > i && isSpace(b[n - 1]!)) n--;
+    if (i === n) return NOT_NUMERIC;
+    c = b[i]!;
+  }
   const first = i;
-  let c = s.charCodeAt(i);
   let negative = false;
   if (c === 45 || c === 43) {
     negative = c === 45;
     if (++i === n) return NOT_NUMERIC;
-    c = s.charCodeAt(i);
+    c = b[i]!;
   }
-  if (c === 105 || c === 73) return scanInfinity(s, i, n, negative);
+  if ((c | 32) === 105) return scanInfinity(text.slice(i + shift, n + shift), negative);
 
-  // The first 15 significant digits accumulate exactly in a double (10^15 < 2^53), up to 4 more in
-  // `low`; past 19 (more than a uint64 holds) we let Number() do it.
+  // Significant digits accumulate in two int32 parts of up to 9 digits each (short dependency
+  // chains); leading zeros are skipped. More than 18 significant digits: `overflow`.
   let high = 0;
   let low = 0;
-  let lowDigits = 0;
-  let significant = 0;
-  let exp10 = 0;
-  let overflow = false;
-  let digits = false;
-  let integer = true;
+  let nd = 0;
+  const intStart = i;
   for (; i < n; i++) {
-    c = s.charCodeAt(i);
-    if (c < 48 || c > 57) break;
-    digits = true;
-    if (significant < 15) {
-      high = high * 10 + (c - 48);
-      if (high !== 0) significant++;
-    } else if (significant < 19) {
-      low = low * 10 + (c - 48);
-      lowDigits++;
-      significant++;
-    } else {
-      overflow = true;
-    }
+    const d = b[i]! - 48;
+    if (d < 0 || d > 9) break;
+    if (nd < 9) {
+      if (nd === 0 && d === 0) continue;
+      high = high * 10 + d;
+    } else if (nd < 18) low = low * 10 + d;
+    nd++;
   }
-  if (i < n && c === 46) {
+  let digits = i - intStart;
+  let fraction = 0;
+  let integer = true;
+  if (i < n && b[i] === 46) {
     integer = false;
-    for (i++; i < n; i++) {
-      c = s.charCodeAt(i);
-      if (c < 48 || c > 57) break;
-      digits = true;
-      if (significant < 15) {
-        high = high * 10 + (c - 48);
-        if (high !== 0) significant++;
-        exp10--;
-      } else if (significant < 19) {
-        low = low * 10 + (c - 48);
-        lowDigits++;
-        significant++;
-        exp10--;
-      } else {
-        overflow = true;
-      }
+    const fracStart = ++i;
+    for (; i < n; i++) {
+      const d = b[i]! - 48;
+      if (d < 0 || d > 9) break;
+      if (nd < 9) {
+        if (nd === 0 && d === 0) continue;
+        high = high * 10 + d;
+      } else if (nd < 18) low = low * 10 + d;
+      nd++;
     }
+    fraction = i - fracStart;
+    digits += fraction;
   }
-  if (!digits) return NOT_NUMERIC;
-  if (i < n && (c === 101 || c === 69)) {
+  if (digits === 0) return NOT_NUMERIC;
+  let exp10 = -fraction;
+  if (i < n) {
+    c = b[i]!;
+    if (c !== 101 && c !== 69) return NOT_NUMERIC;
     integer = false;
     if (++i === n) return NOT_NUMERIC;
-    c = s.charCodeAt(i);
+    c = b[i]!;
     let expNegative = false;
     if (c === 45 || c === 43) {
       expNegative = c === 45;
       if (++i === n) return NOT_NUMERIC;
     }
     let e = 0;
-    let expDigits = false;
+    const expStart = i;
     for (; i < n; i++) {
-      c = s.charCodeAt(i);
-      if (c < 48 || c > 57) break;
-      expDigits = true;
-      if (e < 100000) e = e * 10 + (c - 48);
+      const d = b[i]! - 48;
+      if (d < 0 || d > 9) return NOT_NUMERIC;
+      if (e < 100000) e = e * 10 + d;
     }
-    if (!expDigits) return NOT_NUMERIC;
+    if (i === expStart) return NOT_NUMERIC;
     exp10 += expNegative ? -e : e;
   }
-  if (i !== n) return NOT_NUMERIC;
+  const overflow = nd > 18;
+  const lowDigits = nd > 9 ? nd - 9 : 0;
+  // Exact when below 2^53 (and then the test is exact too: a true value of 2^53 or more rounds
+  // to at least 2^53).
+  const m = overflow ? Infinity : lowDigits === 0 ? high : high * POW10[lowDigits]! + low;
 
   if (integer) {
-    if (lowDigits === 0 && !overflow) {
-      parsed.value = negative ? -high : high;
+    if (m < TWO_53) {
+      parsed.value = negative ? -m : m;
       return SAFE_INTEGER;
     }
-    const approx = high * POW10[lowDigits]! + low; // exact whenever it is below 2^53
-    if (!overflow && approx < 9007199254740992) {
-      parsed.value = negative ? -approx : approx;
-      return SAFE_INTEGER;
-    }
-    const text = s.slice(first, n);
-    const big = BigInt(text);
-    if (big < INT64_MIN || big > INT64_MAX) {
-      parsed.value = Number(text);
-      return DECIMAL;
-    }
-    parsed.value = Number(big);
-    parsed.big = big;
-    return BIG_INTEGER;
+    return bigInteger(text.slice(first + shift, n + shift));
   }
   let v = NaN;
-  if (high === 0 && low === 0 && !overflow) v = 0;
+  if (m === 0) v = 0;
   // Both operands exact and one rounding step: correctly rounded (Clinger's fast path).
-  else if (lowDigits === 0 && !overflow && exp10 >= -22 && exp10 <= 22) v = exp10 < 0 ? high / POW10[-exp10]! : high * POW10[exp10]!;
-  else if (!overflow && exp10 >= MIN_Q && exp10 <= MAX_Q) {
-    // w = high * 10^lowDigits + low, as two uint32 halves (w < 10^19 < 2^64).
-    const scale = POW10[lowDigits]!;
-    const hHi = Math.floor(high / TWO_32);
-    const hLo = high - hHi * TWO_32;
-    let wLo = hLo * scale + low; // < 2^32 * 10^4 + 10^4: exact
-    const carry = Math.floor(wLo / TWO_32);
-    wLo -= carry * TWO_32;
-    v = eiselLemire(hHi * scale + carry, wLo, exp10);
+  else if (m < TWO_53) {
+    if (exp10 >= -22 && exp10 <= 22) v = exp10 < 0 ? m / POW10[-exp10]! : m * POW10[exp10]!;
+  } else if (!overflow && exp10 < 0 && exp10 >= -22) {
+    v = divideExactly(high, POW10[lowDigits]!, low, POW10[-exp10]!);
   }
-  if (v !== v) v = Math.abs(Number(s.slice(first, n)));
+  // Anything else (over 18 digits, big exponents, near-halfway cases): let V8 round it.
+  if (v !== v) v = Math.abs(Number(text.slice(intStart + shift, n + shift)));
   parsed.value = negative ? -v : v;
   return DECIMAL;
 }
 
-function scanInfinity(s: string, i: number, n: number, negative: boolean): number {
-  const word = s.slice(i, n).toLowerCase();
-  if (word !== "inf" && word !== "infinity") return NOT_NUMERIC;
+const SPLIT = 134217729; // 2^27 + 1, Veltkamp's splitter
+const bits = new Float64Array(1);
+const bitWords = new Uint32Array(bits.buffer);
+const POW2 = new Float64Array(2098); // 2^k at POW2[k + 1074], k in [-1074, 1023], by exact halving/doubling
+POW2[1074] = 1;
+for (let k = 1; k <= 1023; k++) POW2[1074 + k] = POW2[1073 + k]! * 2;
+for (let k = 1; k <= 1074; k++) POW2[1074 - k] = POW2[1075 - k]! / 2;
+
+/** The rounding error of the product p = fl(a * b) (Dekker's TwoProduct): a * b = p + error exactly. */
+function productError(a: number, b: number, p: number): number {
+  let t = SPLIT * a;
+  const ah = t - (t - a);
+  const al = a - ah;
+  t = SPLIT * b;
+  const bh = t - (t - b);
+  const bl = b - bh;
+  return ah * bh - p + ah * bl + al * bh + al * bl;
+}
+
+/**
+ * The double nearest to (high * scale + low) / p, where that integer M has 16-18 digits (past 2^53,
+ * so not exact in one double) and p = 10^k <= 10^22: Number()'s answer, about ten times faster.
+ * M is held exactly as a double-double (H + L); a candidate v is accepted only when the exact
+ * residual M - v * p shows it within half an ulp of M / p, with a margin; NaN (use Number()) near
+ * a halfway point or a power of two.
+ */
+function divideExactly(high: number, scale: number, low: number, p: number): number {
+  let h = high * scale;
+  let l = productError(high, scale, h);
+  const s = h + low; // integers below 2^60: the sum's error is exact too (TwoSum)
+  const bb = s - h;
+  l += h - (s - bb) + (low - bb);
+  h = s;
+  let v = h / p;
+  for (let attempt = 0; attempt < 2; attempt++) {
+    bits[0] = v;
+    const top = bitWords[1]!;
+    const exponent = (top >>> 20) & 0x7ff;
+    if (exponent === 0 || exponent === 0x7ff || ((top & 0xfffff) === 0 && bitWords[0] === 0)) return NaN;
+    const ulp = POW2[exponent - 1075 + 1074]!;
+    const vp = v * p;
+    const residual = h - vp + (l - productError(v, p, vp)); // M - v * p, to within ~2^-50 ulp * p
+    const t = residual / (ulp * p); // (M / p - v) in ulps of v
+    if (Math.abs(t) < 0.499999) return v;
+    const k = Math.round(t);
+    if (Math.abs(t - k) > 0.499999) return NaN;
+    v += k * ulp;
+  }
+  return NaN;
+}
+
+function scanInfinity(word: string, negative: boolean): number {
+  const w = word.toLowerCase();
+  if (w !== "inf" && w !== "infinity") return NOT_NUMERIC;
   parsed.value = negative ? -Infinity : Infinity;
   return DECIMAL;
 }
 
+function bigInteger(text: string): number {
+  const big = BigInt(text);
+  if (big < INT64_MIN || big > INT64_MAX) {
+    parsed.value = Number(text);
+    return DECIMAL;
+  }
+  parsed.value = Number(big);
+  parsed.big = big;
+  return BIG_INTEGER;
+}
+
 /** Inference's booleans: true / false in any case (surrounding spaces ignored). 1, 0 otherwise -1. */
-export function scanBoolean(s: string, start = 0, end = s.length): number {
+export function scanBooleanAt(b: Uint8Array, start: number, end: number, text: string, shift: number): number {
   const n = end - start;
   if (n < 4) return -1;
-  const c = s.charCodeAt(start) | 32;
-  if (n === 4 && c === 116) return s.slice(start, end).toLowerCase() === "true" ? 1 : -1;
-  if (n === 5 && c === 102) return s.slice(start, end).toLowerCase() === "false" ? 0 : -1;
-  if (!isSpace(s.charCodeAt(start)) && !isSpace(s.charCodeAt(end - 1))) return -1;
-  const t = s.slice(start, end).trim().toLowerCase();
+  const c = b[start]! | 32;
+  if (n === 4 && c === 116) return text.slice(start + shift, end + shift).toLowerCase() === "true" ? 1 : -1;
+  if (n === 5 && c === 102) return text.slice(start + shift, end + shift).toLowerCase() === "false" ? 0 : -1;
+  if (!isSpace(b[start]!) && !isSpace(b[end - 1]!)) return -1;
+  const t = text.slice(start + shift, end + shift).trim().toLowerCase();
   return t === "true" ? 1 : t === "false" ? 0 : -1;
+}
+
+/** What a cell is, as classify() sees it (the numeric ones equal scanNumber's results). */
+export const CELL_MISSING = 0;
+export const CELL_INTEGER = SAFE_INTEGER;
+export const CELL_BIG_INTEGER = BIG_INTEGER;
+export const CELL_DECIMAL = DECIMAL;
+export const CELL_TRUE = 4;
+export const CELL_FALSE = 5;
+export const CELL_TEXT = 6;
+
+/** Missing, a number (value in `parsed`), true, false, or other text. */
+export function classifyAt(b: Uint8Array, start: number, end: number, text: string, shift: number): number {
+  if (isMissingAt(b, start, end, text, shift)) return CELL_MISSING;
+  const k = scanNumberAt(b, start, end, text, shift);
+  if (k !== NOT_NUMERIC) return k;
+  const t = scanBooleanAt(b, start, end, text, shift);
+  return t === 1 ? CELL_TRUE : t === 0 ? CELL_FALSE : CELL_TEXT;
 }
 
 const TRUE_WORDS = new Set(["true", "t", "yes", "y", "1"]);
@@ -199,7 +262,92 @@ const FALSE_WORDS = new Set(["false", "f", "no", "n", "0"]);
  * Booleans for a column the user declared boolean: also yes/no, y/n, t/f and 1/0. Inference does
  * not take these (yes/no is a category, 0/1 an integer) because guessing wrong loses information.
  */
-export function scanBooleanLoose(s: string, start = 0, end = s.length): number {
-  const t = s.slice(start, end).trim().toLowerCase();
+export function scanBooleanLoose(s: string): number {
+  const t = s.trim().toLowerCase();
   return TRUE_WORDS.has(t) ? 1 : FALSE_WORDS.has(t) ? 0 : -1;
+}
+
+/**
+ * Positions the functions above on one cell, from bytes when its chunk was ASCII, else by copying
+ * the cell's characters into a scratch buffer. A cell with a non-ASCII character is never a number,
+ * boolean or missing token (the tokens are ASCII), except a blank made of Unicode spaces, which
+ * `blank` reports.
+ */
+export class CellReader {
+  bytes: Uint8Array = new Uint8Array(0);
+  start = 0;
+  end = 0;
+  text = "";
+  shift = 0;
+  /** The cell has non-ASCII characters (so only isMissing's trim can apply). */
+  wide = false;
+  private scratch = new Uint8Array(64);
+
+  set(text: string, start: number, end: number, bytes: Uint8Array | undefined): void {
+    this.text = text;
+    if (bytes !== undefined) {
+      this.bytes = bytes;
+      this.start = start;
+      this.end = end;
+      this.shift = 0;
+      this.wide = false;
+      return;
+    }
+    const n = end - start;
+    if (this.scratch.length < n) this.scratch = new Uint8Array(Math.max(n, 2 * this.scratch.length));
+    const scratch = this.scratch;
+    let wide = false;
+    for (let i = 0; i < n; i++) {
+      const c = text.charCodeAt(start + i);
+      if (c > 127) wide = true;
+      scratch[i] = c;
+    }
+    this.bytes = scratch;
+    this.start = 0;
+    this.end = n;
+    this.shift = start;
+    this.wide = wide;
+  }
+
+  isMissing(): boolean {
+    if (this.wide) return MISSING.has(this.text.slice(this.start + this.shift, this.end + this.shift).trim().toLowerCase());
+    return isMissingAt(this.bytes, this.start, this.end, this.text, this.shift);
+  }
+
+  scanNumber(): number {
+    return this.wide ? NOT_NUMERIC : scanNumberAt(this.bytes, this.start, this.end, this.text, this.shift);
+  }
+
+  scanBoolean(): number {
+    return this.wide ? -1 : scanBooleanAt(this.bytes, this.start, this.end, this.text, this.shift);
+  }
+
+  classify(): number {
+    if (this.wide) return this.isMissing() ? CELL_MISSING : CELL_TEXT;
+    return classifyAt(this.bytes, this.start, this.end, this.text, this.shift);
+  }
+
+  value(): string {
+    return this.text.slice(this.start + this.shift, this.end + this.shift);
+  }
+}
+
+const reader = new CellReader();
+
+/** Whether a cell is a missing value (see MISSING_TOKENS). */
+export function isMissing(s: string): boolean {
+  reader.set(s, 0, s.length, undefined);
+  return reader.isMissing();
+}
+
+/** Classifies a cell as a number (see scanNumberAt); the value is left in `parsed`. */
+export function scanNumber(s: string): number {
+  reader.set(s, 0, s.length, undefined);
+  return reader.scanNumber();
+}
+
+/** true / false (any case) -> 1 / 0, else -1. */
+export function scanBoolean(s: string): number {
+  reader.set(s, 0, s.length, undefined);
+  return reader.scanBoolean();
 }

@@ -44,8 +44,13 @@ export interface CsvParserOptions {
 
 /** Receives a data record's fields in order, then the record's end. */
 export interface FieldSink {
-  /** Later span() calls point into `text` (a decoded piece of the input). */
-  chunk(text: string): void;
+  /** Whether chunk() should get the chunk's bytes when it is ASCII (a copy the sink may keep). */
+  readonly wantsBytes?: boolean;
+  /**
+   * Later span() calls point into `text` (a decoded piece of the input). `ascii`, when given, is
+   * the same piece as bytes: the text is pure ASCII, so its indexes are byte indexes.
+   */
+  chunk(text: string, ascii: Uint8Array | undefined): void;
   /** The next field is `text.slice(start, end)` of the last chunk. */
   span(start: number, end: number): void;
   /** The next field, given whole (it had "" escapes or crossed a chunk boundary). */
@@ -61,7 +66,7 @@ export type SinkFactory = (header: string[], line: number) => FieldSink;
 class HeaderSink implements FieldSink {
   text = "";
   fields: string[] = [];
-  chunk(text: string): void {
+  chunk(text: string, _ascii: Uint8Array | undefined): void {
     this.text = text;
   }
   span(start: number, end: number): void {
@@ -93,6 +98,7 @@ export class CsvScanner {
 
   // Character-level state.
   private current = ""; // the chunk being scanned
+  private currentBytes: Uint8Array | undefined; // ...as bytes, when it is ASCII
   private mode = FIELD_START;
   private nFields = 0; // fields of the current record so far
   private part = ""; // the current field's text from earlier chunks or before a "" escape
@@ -193,9 +199,9 @@ export class CsvScanner {
       return new Uint8Array(0);
     }
     this.carry = new Uint8Array(0);
-    const text = decodeUtf8(piece);
-    if (text === undefined) throw this.utf8Error(this.offset);
-    this.scan(text);
+    const decoded = decodeUtf8(piece);
+    if (decoded === undefined) throw this.utf8Error(this.offset);
+    this.scan(decoded.text, undefined);
     this.offset += piece.length;
     return chunk.subarray(take);
   }
@@ -204,13 +210,15 @@ export class CsvScanner {
   private decodeAndScan(bytes: Uint8Array): void {
     const nul = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).indexOf(0); // memchr
     const body = nul < 0 ? bytes : bytes.subarray(0, nul);
-    const text = decodeUtf8(body);
-    if (text === undefined) {
+    const decoded = decodeUtf8(body);
+    if (decoded === undefined) {
       const bad = firstInvalidUtf8(body);
-      this.scan(decodeUtf8(body.subarray(0, bad))!);
+      const prefix = body.subarray(0, bad);
+      const valid = decodeUtf8(prefix)!;
+      this.scan(valid.text, valid.ascii ? prefix : undefined);
       throw this.utf8Error(this.offset + bad);
     }
-    this.scan(text);
+    this.scan(decoded.text, decoded.ascii ? body : undefined);
     if (nul >= 0) {
       throw new CsvError(`${this.here()}: the file contains a NUL byte (at byte offset ${this.offset + nul}); is it a binary file?`, {
         ...this.place(),
@@ -288,12 +296,13 @@ export class CsvScanner {
   }
 
   /** The state machine over one decoded chunk. */
-  private scan(s: string): void {
+  private scan(s: string, ascii: Uint8Array | undefined): void {
     const n = s.length;
     if (n === 0) return;
     this.sawText = true;
     this.current = s;
-    this.sink.chunk(s);
+    this.currentBytes = ascii;
+    this.announce();
     const d = this.delim;
     let i = 0;
     let mode = this.mode;
@@ -403,6 +412,12 @@ export class CsvScanner {
     this.mode = mode;
   }
 
+  /** Tells the sink which chunk later spans point into. The bytes are copied: the caller owns its chunks. */
+  private announce(): void {
+    const bytes = this.sink.wantsBytes === true && this.currentBytes !== undefined ? this.currentBytes.slice() : undefined;
+    this.sink.chunk(this.current, bytes);
+  }
+
   /** Counts the line a record-ending CR, LF or CRLF at `i` ends; returns the index after it. */
   private lineBreak(s: string, i: number, c: number): number {
     this.line++;
@@ -440,7 +455,7 @@ export class CsvScanner {
       this.headerRow = header;
       this.headerLine = this.recordLine;
       this.sink = this.makeSink([...header], this.recordLine);
-      this.sink.chunk(this.current);
+      this.announce();
       return;
     }
     const expected = this.headerRow!.length;
@@ -495,7 +510,7 @@ class RecordSink implements FieldSink {
   out: CsvRecord[] = [];
   private text = "";
   private fields: string[] = [];
-  chunk(text: string): void {
+  chunk(text: string, _ascii: Uint8Array | undefined): void {
     this.text = text;
   }
   span(start: number, end: number): void {

@@ -1,7 +1,7 @@
 // @dml/data: the data plane's pure library. CSV bytes in, typed Arrow IPC batches, schema and
 // statistics out; batches back to rows and CSV. No I/O: the gateway feeds it and stores its output.
 export { DataError, CsvError, type CsvErrorPlace } from "./errors.js";
-export { CsvParser, parseCsv, type CsvParserOptions, type CsvRecord } from "./csv-parser.js";
+export { CsvParser, CsvScanner, parseCsv, type CsvParserOptions, type CsvRecord, type FieldSink, type SinkFactory } from "./csv-parser.js";
 export { MISSING_TOKENS, isMissing } from "./cells.js";
 export {
   ALL_MISSING_TYPE,
@@ -33,6 +33,7 @@ export {
 export {
   BatchBuilder,
   CsvIngest,
+  DEFAULT_MAX_BATCH_CELLS,
   DEFAULT_MAX_BATCH_CHARS,
   DEFAULT_ROWS_PER_BATCH,
   type BatchBuilderOptions,

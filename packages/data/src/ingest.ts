@@ -1,13 +1,17 @@
 // Records -> typed Arrow batches, with the dataset's schema and statistics at the end.
 //
-// Memory stays bounded by one batch: raw cells are held until `rowsPerBatch` rows (or
-// `maxBatchChars` characters of input) have arrived, then typed, encoded as a standalone Arrow IPC
-// stream and handed to the caller, who stores it. Cells are held as spans of the decoded chunks
-// they came from (three int32 each), not as strings: no per-cell allocation, nothing for the GC. Each batch is typed by its own cells, promoted with what
-// earlier batches saw (types only go up: integer -> number -> string, boolean + other -> string),
-// so a later batch never needs rewriting; an earlier batch does when a later one promotes a column.
-// finish() lists those batches: rewrite each with conformBatch(ipc, result.schema).
+// Memory stays bounded by one batch: cells are held until `rowsPerBatch` rows have arrived (fewer
+// for very wide files, see DEFAULT_MAX_BATCH_CELLS, or once `maxBatchChars` characters of input
+// have), then typed, encoded as a standalone Arrow IPC stream and handed to the caller, who stores
+// it. A cell is held as a span of the decoded chunk it came from plus its class and parsed value
+// (21 bytes in typed arrays), not as a string: no per-cell allocation, nothing for the GC.
+//
+// Each batch is typed by its own cells, promoted with what earlier batches saw (types only go up:
+// integer -> number -> string, boolean + other -> string), so a later batch never needs
+// rewriting; an earlier batch does when a later one promotes a column. finish() lists those
+// batches: rewrite each with conformBatch(ipc, result.schema).
 import { encodeBatch } from "./arrow.js";
+import { CELL_BIG_INTEGER, CELL_DECIMAL, CELL_INTEGER, CELL_TEXT, CELL_TRUE, CellReader, classifyAt, parsed } from "./cells.js";
 import { type CsvParserOptions, CsvScanner, type FieldSink } from "./csv-parser.js";
 import { DataError } from "./errors.js";
 import {
@@ -25,14 +29,18 @@ import { type ColumnStats, ColumnStatsBuilder, type ColumnSummary, type StatsOpt
 import { addToStats, type Cells, forcedColumn, inferColumn, type TypedColumn } from "./typed-column.js";
 
 export const DEFAULT_ROWS_PER_BATCH = 65_536;
-/** Flush a batch early once its raw cells reach this many characters (very wide rows). */
-export const DEFAULT_MAX_BATCH_CHARS = 64 * 1024 * 1024;
+/** Flush a batch early once it holds this many characters of input (very long rows). */
+export const DEFAULT_MAX_BATCH_CHARS = 32 * 1024 * 1024;
+/** Cells (rows x columns) a batch holds at most: a 1000-column file gets batches of 2097 rows. */
+export const DEFAULT_MAX_BATCH_CELLS = 2 * 1024 * 1024;
 
 export interface BatchBuilderOptions extends StatsOptions {
   /** Rows per Arrow batch (default 65,536). */
   rowsPerBatch?: number;
-  /** Characters of raw cells that also end a batch (default 64 Mi), so wide rows cannot blow memory. */
+  /** Characters of raw input that also end a batch (default 32 Mi), so long rows cannot blow memory. */
   maxBatchChars?: number;
+  /** Rows x columns a batch holds at most (default 2 Mi): caps rowsPerBatch for wide files. */
+  maxBatchCells?: number;
   /** Types the user set per column: they replace inference, and every value must parse as them. */
   types?: TypeOverrides;
 }
@@ -78,10 +86,13 @@ export class BatchBuilder implements FieldSink {
   private readonly floors: (ColumnType | undefined)[];
   private readonly stats: ColumnStatsBuilder[];
   private readonly emitted: DatasetSchema[] = [];
-  private readonly cells: Cells & { backing: string[] };
+  private readonly cells: Cells & { backing: string[]; bytes: (Uint8Array | undefined)[] };
+  private readonly reader = new CellReader();
+  readonly wantsBytes = true;
   private readonly lines: Float64Array;
   private completed: IngestBatch[] = [];
   private chunkText = "";
+  private chunkBytes: Uint8Array | undefined;
   private chunkRef = -1;
   private column = 0;
   private pending = 0;
@@ -92,17 +103,30 @@ export class BatchBuilder implements FieldSink {
   constructor(header: readonly string[], options: BatchBuilderOptions = {}) {
     this.names = [...header];
     this.width = header.length;
-    this.rowsPerBatch = options.rowsPerBatch ?? DEFAULT_ROWS_PER_BATCH;
+    const rowsPerBatch = options.rowsPerBatch ?? DEFAULT_ROWS_PER_BATCH;
+    if (!Number.isInteger(rowsPerBatch) || rowsPerBatch < 1) throw new DataError(`rowsPerBatch must be a positive integer, got ${rowsPerBatch}`);
+    this.rowsPerBatch = Math.max(1, Math.min(rowsPerBatch, Math.floor((options.maxBatchCells ?? DEFAULT_MAX_BATCH_CELLS) / Math.max(1, header.length))));
     this.maxChars = options.maxBatchChars ?? DEFAULT_MAX_BATCH_CHARS;
-    if (!Number.isInteger(this.rowsPerBatch) || this.rowsPerBatch < 1) throw new DataError(`rowsPerBatch must be a positive integer, got ${this.rowsPerBatch}`);
     const types = options.types ?? {};
     checkTypeOverrides(header, types);
     this.forced = header.map((name) => (Object.hasOwn(types, name) ? types[name] : undefined));
     this.floors = header.map(() => undefined);
     this.stats = header.map(() => new ColumnStatsBuilder(options));
     const size = this.width * this.rowsPerBatch;
-    this.cells = { backing: [], refs: new Int32Array(size), starts: new Int32Array(size), ends: new Int32Array(size), stride: this.rowsPerBatch };
+    this.cells = {
+      backing: [],
+      bytes: [],
+      refs: new Int32Array(size),
+      starts: new Int32Array(size),
+      ends: new Int32Array(size),
+      stride: this.rowsPerBatch,
+      kinds: new Uint8Array(size),
+      values: new Float64Array(size),
+      bigs: new Map(),
+      classified: new Uint8Array(this.width),
+    };
     this.lines = new Float64Array(this.rowsPerBatch);
+    this.startBatch();
   }
 
   /** Adds one record (as many fields as the header); returns a batch when one is complete. */
@@ -122,9 +146,11 @@ export class BatchBuilder implements FieldSink {
 
   // FieldSink: cells arrive as spans of the current chunk or as whole strings.
 
-  chunk(text: string): void {
+  chunk(text: string, ascii: Uint8Array | undefined): void {
     this.cells.backing.push(text);
+    this.cells.bytes.push(ascii);
     this.chunkText = text;
+    this.chunkBytes = ascii;
     this.chunkRef = this.cells.backing.length - 1;
     this.chars += text.length;
   }
@@ -133,19 +159,55 @@ export class BatchBuilder implements FieldSink {
     const j = this.column++;
     if (j >= this.width) return; // the scanner rejects the record at its end
     const k = j * this.rowsPerBatch + this.pending;
-    this.cells.refs[k] = this.chunkRef;
-    this.cells.starts[k] = start;
-    this.cells.ends[k] = end;
+    const cells = this.cells;
+    cells.refs[k] = this.chunkRef;
+    cells.starts[k] = start;
+    cells.ends[k] = end;
+    if (cells.classified[j] === 0) return;
+    const bytes = this.chunkBytes;
+    if (bytes !== undefined) this.classified(j, k, classifyAt(bytes, start, end, this.chunkText, 0));
+    else {
+      this.reader.set(this.chunkText, start, end, undefined);
+      this.classified(j, k, this.reader.classify());
+    }
   }
 
   field(value: string): void {
     const j = this.column++;
     if (j >= this.width) return;
     const k = j * this.rowsPerBatch + this.pending;
-    this.cells.refs[k] = this.cells.backing.push(value) - 1;
-    this.cells.starts[k] = 0;
-    this.cells.ends[k] = value.length;
+    const cells = this.cells;
+    cells.refs[k] = cells.backing.push(value) - 1;
+    cells.bytes.push(undefined);
+    cells.starts[k] = 0;
+    cells.ends[k] = value.length;
     this.chars += value.length;
+    if (cells.classified[j] === 0) return;
+    this.reader.set(value, 0, value.length, undefined);
+    this.classified(j, k, this.reader.classify());
+  }
+
+  /** Records a cell's class and value (left in `parsed` by the classifier). */
+  private classified(j: number, k: number, kind: number): void {
+    const cells = this.cells;
+    cells.kinds[k] = kind;
+    if (kind >= CELL_INTEGER && kind <= CELL_DECIMAL) {
+      cells.values[k] = parsed.value;
+      if (kind === CELL_BIG_INTEGER) cells.bigs.set(k, parsed.big);
+    } else {
+      cells.values[k] = kind === CELL_TRUE ? 1 : 0;
+      // Text settles an inferred column's type for this batch: stop classifying it.
+      if (kind === CELL_TEXT && this.forced[j] === undefined) cells.classified[j] = 0;
+    }
+  }
+
+  /** Which columns need classifying: not those already known to be text. */
+  private startBatch(): void {
+    for (let j = 0; j < this.width; j++) {
+      const type = this.forced[j] ?? this.floors[j];
+      this.cells.classified[j] = type === "string" || type === "category" ? 0 : 1;
+    }
+    this.cells.bigs.clear();
   }
 
   record(line: number): void {
@@ -185,8 +247,10 @@ export class BatchBuilder implements FieldSink {
     this.pending = 0;
     // The next batch starts with no cells, but later spans still point into the current chunk.
     this.cells.backing = [this.chunkText];
+    this.cells.bytes = [this.chunkBytes];
     this.chunkRef = 0;
     this.chars = this.chunkText.length;
+    this.startBatch();
     return batch;
   }
 

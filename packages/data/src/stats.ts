@@ -108,6 +108,49 @@ export class ColumnStatsBuilder {
     }
   }
 
+  /**
+   * Adds `values[i]` for every i < n with `valid[i] === 1`: what addNumber does, batch-wise (two
+   * passes for the batch's mean and M2, merged by Chan et al.; distinct values counted table by
+   * table). The exact-count limit is checked after the batch, so it may be passed by one batch.
+   */
+  addNumbers(values: Float64Array, valid: Uint8Array, n: number): void {
+    const p = this.num;
+    let count = 0;
+    let sum = 0;
+    let min = p.min;
+    let max = p.max;
+    for (let i = 0; i < n; i++) {
+      const v = values[i]!;
+      if (valid[i] !== 1 || v - v !== 0) continue; // missing or infinite
+      count++;
+      sum += v;
+      if (v < min) min = v;
+      if (v > max) max = v;
+    }
+    if (count > 0) {
+      const mean = sum / count;
+      let m2 = 0;
+      for (let i = 0; i < n; i++) {
+        const v = values[i]!;
+        if (valid[i] !== 1 || v - v !== 0) continue;
+        m2 += (v - mean) * (v - mean);
+      }
+      const total = p.n + count;
+      const d = mean - p.mean;
+      p.mean += (d * count) / total;
+      p.m2 += m2 + (d * d * p.n * count) / total;
+      p.n = total;
+      p.min = min;
+      p.max = max;
+    }
+    if (p.counts !== undefined) {
+      p.counts.addAll(values, valid, n);
+      if (p.counts.size > this.limit) this.numbersToEstimate();
+    } else {
+      for (let i = 0; i < n; i++) if (valid[i] === 1) p.hll!.add(hashNumber(values[i] === 0 ? 0 : values[i]!));
+    }
+  }
+
   addBoolean(b: boolean): void {
     if (b) this.trues++;
     else this.falses++;

@@ -51,10 +51,11 @@ export function firstInvalidUtf8(bytes: Uint8Array): number {
 
 /**
  * Decodes `bytes` when they are valid UTF-8, else returns undefined. Pure ASCII (the common case for
- * numeric data) becomes a one-byte string, the cheapest kind for V8 to scan and slice.
+ * numeric data) becomes a one-byte string, the cheapest kind for V8 to scan and slice, and says so:
+ * then string indexes are byte indexes.
  */
-export function decodeUtf8(bytes: Uint8Array): string | undefined {
+export function decodeUtf8(bytes: Uint8Array): { text: string; ascii: boolean } | undefined {
   const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if (isAscii(buf)) return buf.toString("latin1");
-  return isUtf8(buf) ? buf.toString("utf8") : undefined;
+  if (isAscii(buf)) return { text: buf.toString("latin1"), ascii: true };
+  return isUtf8(buf) ? { text: buf.toString("utf8"), ascii: false } : undefined;
 }

@@ -20,7 +20,10 @@ function generator(seed: number): () => number {
   };
 }
 
-/** Mostly full-precision doubles (like sklearn's exports), some short decimals and integer columns. */
+/**
+ * Like an ML export (sklearn, pandas): 16 columns of full-precision doubles (16-17 significant
+ * digits, the costly kind to parse), 4 of integers.
+ */
 function makeCsv(): Uint8Array {
   const rand = generator(42);
   const lines: string[] = [Array.from({ length: COLUMNS }, (_, j) => `x${j}`).join(",")];
@@ -28,9 +31,8 @@ function makeCsv(): Uint8Array {
     const cells: string[] = [];
     for (let j = 0; j < COLUMNS; j++) {
       const u = rand();
-      if (j % 5 === 0) cells.push(String(Math.floor(u * 1_000_000) - 500_000));
-      else if (j % 5 === 1) cells.push((u * 200 - 100).toFixed(3));
-      else cells.push(String((u - 0.5) * 10 ** ((j % 4) - 1)));
+      if (j % 5 === 0) cells.push(String(Math.floor(u * 2_000_000_000) - 1_000_000_000));
+      else cells.push(String((u - 0.5) * 10 ** (j % 4)));
     }
     lines.push(cells.join(","));
   }
