@@ -71,7 +71,7 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
       middleware: config.apiToken ? bearerAuthMiddleware(config.apiToken) : undefined,
       services: [
         { definition: clusterV1.ClusterServiceDefinition, implementation: clusterService(etcd) },
-        { definition: datasetV1.DatasetServiceDefinition, implementation: datasetService(datasets) },
+        { definition: datasetV1.DatasetServiceDefinition, implementation: datasetService(datasets, { maxUploadBytes: config.maxUploadBytes }) },
         { definition: trainingV1.TrainingServiceDefinition, implementation: withUnimplemented(trainingV1.TrainingServiceDefinition) },
         { definition: modelV1.ModelServiceDefinition, implementation: withUnimplemented(modelV1.ModelServiceDefinition) },
         { definition: predictionV1.PredictionServiceDefinition, implementation: withUnimplemented(predictionV1.PredictionServiceDefinition) },

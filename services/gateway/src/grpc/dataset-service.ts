@@ -63,7 +63,16 @@ function* slices(data: Uint8Array): Iterable<Buffer> {
   }
 }
 
-export function datasetService(datasets: Datasets): ServiceImplementation<typeof datasetV1.DatasetServiceDefinition> {
+function tooLarge(limit: number): DmlError {
+  return new DmlError("TOO_LARGE", `upload exceeds the limit of ${limit} bytes (DML_MAX_UPLOAD_BYTES)`, { limitBytes: limit });
+}
+
+/** `maxUploadBytes`: DML_MAX_UPLOAD_BYTES, enforced on the chunks as they arrive (RESOURCE_EXHAUSTED). */
+export function datasetService(
+  datasets: Datasets,
+  opts: { maxUploadBytes: number },
+): ServiceImplementation<typeof datasetV1.DatasetServiceDefinition> {
+  const { maxUploadBytes } = opts;
   const toProto = async (m: DatasetManifest) => datasetToProto(m, datasets.view(m).replicas);
   return {
     async uploadDataset(requests) {
@@ -74,6 +83,7 @@ export function datasetService(datasets: Datasets): ServiceImplementation<typeof
       if (!header.name || header.name.length > 256) {
         throw new DmlError("INVALID_ARGUMENT", "header.name must be 1 to 256 characters", { field: "name" });
       }
+      if (header.expectedBytes > maxUploadBytes) throw tooLarge(maxUploadBytes);
       const types: Record<string, ColumnType> = {};
       for (const [column, t] of Object.entries(header.typeOverrides)) {
         const type = TYPE_FROM_PROTO.get(t);
@@ -81,12 +91,15 @@ export function datasetService(datasets: Datasets): ServiceImplementation<typeof
         types[column] = type;
       }
       async function* chunks(): AsyncIterable<Uint8Array> {
+        let seen = 0;
         for (;;) {
           const next = await iterator.next();
           if (next.done) return;
           if (next.value.part?.$case !== "chunk") {
             throw new DmlError("INVALID_ARGUMENT", "every UploadDatasetRequest after the header must be a chunk", { field: "chunk" });
           }
+          seen += next.value.part.chunk.byteLength;
+          if (seen > maxUploadBytes) throw tooLarge(maxUploadBytes);
           yield next.value.part.chunk;
         }
       }

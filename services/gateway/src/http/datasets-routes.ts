@@ -1,5 +1,5 @@
 // REST routes for datasets (DESIGN.md): validate, delegate to the Datasets domain, shape JSON.
-import type { ServerResponse } from "node:http";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import { DmlError } from "@dml/runtime";
 import type { Datasets } from "../domain/datasets/datasets.js";
 import { COLUMN_TYPES, type ColumnType } from "../domain/datasets/types.js";
@@ -44,14 +44,43 @@ async function pipeChunks(res: ServerResponse, chunks: AsyncIterable<Uint8Array>
   res.end();
 }
 
+/** How long a refused upload's connection is kept, unread, for the client to read the answer. */
+const LINGER_MS = 2_000;
+
+/**
+ * Answers a failed upload on a connection whose body was not read to the end, without reading
+ * the rest of it. Destroying the socket right after the answer is not enough: with unread bytes
+ * in it the kernel answers with a TCP RST, which can reach a client still sending before it has
+ * read the answer (it then sees ECONNRESET, not the 413 or 400). So: stop reading (a paused
+ * request stops its socket once its small buffer is full; read(0) marks the body consumed, so
+ * Node does not drain it after the answer), half-close after the answer, and drop the socket
+ * when the client hangs up or after LINGER_MS.
+ */
+function closeUnread(req: IncomingMessage, res: ServerResponse): void {
+  res.setHeader("connection", "close");
+  if (req.complete) return; // read to the end: Node's own close after the answer is right
+  req.unpipe(); // a multipart parser
+  req.pause();
+  req.read(0);
+  // res.socket, not req.socket: a request whose iteration was cut short has already let go of it.
+  const socket = res.socket;
+  if (!socket || socket.destroyed) return;
+  // After a Connection: close answer Node calls destroySoon(): end, then destroy once flushed,
+  // which is the RST case above. Half-close only; the timer below destroys.
+  socket.destroySoon = () => void socket.end();
+  res.once("finish", () => {
+    const timer = setTimeout(() => socket.destroy(), LINGER_MS).unref();
+    socket.once("close", () => clearTimeout(timer));
+  });
+}
+
 export function addDatasetRoutes(router: Router, deps: { datasets: Datasets; maxUploadBytes: number }): Router {
   const { datasets } = deps;
   return router
     .on("POST", "/v1/datasets", async ({ req, res, url }) => {
       // Whatever happens, a failed upload's unread body is not drained: close the connection.
       const closeOnError = (err: unknown) => {
-        res.setHeader("connection", "close");
-        res.once("finish", () => req.destroy());
+        closeUnread(req, res);
         throw err;
       };
       try {

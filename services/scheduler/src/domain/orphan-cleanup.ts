@@ -23,10 +23,11 @@ export async function cleanOrphans(deps: {
 }): Promise<{ deleted: number }> {
   const { etcd, live, janitor, log } = deps;
   const now = deps.now ?? Date.now();
-  const [manifests, uploads] = await Promise.all([
-    etcd.getAll().prefix(DATASETS_PREFIX).strings(),
-    etcd.getAll().prefix(UPLOADS_PREFIX).keys(),
-  ]);
+  // Uploads first, then manifests: an upload finishing in between (one transaction records its
+  // manifest and deletes its upload key) is then seen in one read or the other. Read the other
+  // way round, or at once, its batches could be in neither, and be deleted as orphans.
+  const uploads = await etcd.getAll().prefix(UPLOADS_PREFIX).keys();
+  const manifests = await etcd.getAll().prefix(DATASETS_PREFIX).strings();
   // (store id, object key) pairs the manifests vouch for.
   const referenced = new Set<string>();
   for (const raw of Object.values(manifests)) {

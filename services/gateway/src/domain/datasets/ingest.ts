@@ -39,6 +39,8 @@ export class Upload {
   private readonly written: BatchManifest[] = [];
   private readonly inFlight = new Set<Promise<void>>();
   private readonly warnings = new Set<string>();
+  /** The first batch write that failed: a write may fail while no one awaits it. */
+  private failure: { error: unknown } | undefined;
 
   constructor(
     private readonly deps: IngestDeps,
@@ -59,6 +61,7 @@ export class Upload {
       const result = ingest.finish();
       for (const batch of result.lastBatches) await this.schedule(batch);
       await Promise.all(this.inFlight);
+      this.throwIfAWriteFailed();
       for (const index of result.staleBatches) await this.rewrite(index, (ipc) => conformBatch(ipc, result.schema));
       const manifest: DatasetManifest = {
         id: this.datasetId,
@@ -85,6 +88,7 @@ export class Upload {
 
   /** Starts writing a batch, waiting first while too many writes are in flight (backpressure). */
   private async schedule(batch: IngestBatch): Promise<void> {
+    this.throwIfAWriteFailed();
     while (this.inFlight.size >= MAX_WRITES_IN_FLIGHT) await Promise.race(this.inFlight);
     const write = this.writeBatch(batch.index, batch.rows, batch.ipc, batchObjectKey(this.datasetId, batch.index)).then(
       (manifest) => {
@@ -93,9 +97,15 @@ export class Upload {
     );
     const tracked = write.finally(() => this.inFlight.delete(tracked));
     this.inFlight.add(tracked);
-    // Surface a failure at the next schedule/await instead of as an unhandled rejection.
-    tracked.catch(() => undefined);
+    // Surface a failure at the next schedule/await instead of as an unhandled rejection. A write
+    // that fails while fewer than MAX_WRITES_IN_FLIGHT are pending leaves the set before anyone
+    // awaits it, so it is also recorded.
+    tracked.catch((error: unknown) => (this.failure ??= { error }));
     await Promise.race([tracked.then(() => undefined), Promise.resolve()]);
+  }
+
+  private throwIfAWriteFailed(): void {
+    if (this.failure) throw this.failure.error;
   }
 
   /** Writes one batch to its rendezvous-ranked stores until R copies are durable. */
