@@ -16,3 +16,4 @@ export * from "./checksum.js";
 export * from "./store-client.js";
 export * from "./placement.js";
 export * from "./node-directory.js";
+export * from "./process-alive.js";

@@ -4,17 +4,7 @@
 // (its pid gone) is taken over.
 import { readFile, unlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { ConfigError } from "@dml/runtime";
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    // EPERM: it exists but belongs to someone else.
-    return (err as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
+import { ConfigError, isProcessAlive } from "@dml/runtime";
 
 export interface DataDirLock {
   release(): Promise<void>;
@@ -30,7 +20,7 @@ export async function lockDataDir(dataDir: string): Promise<DataDirLock> {
       if ((err as NodeJS.ErrnoException).code !== "EEXIST" || attempt > 0) throw err;
     }
     const holder = Number.parseInt(await readFile(path, "utf8").catch(() => ""), 10);
-    if (Number.isInteger(holder) && holder > 0 && holder !== process.pid && isAlive(holder)) {
+    if (Number.isInteger(holder) && holder > 0 && holder !== process.pid && isProcessAlive(holder)) {
       throw new ConfigError([`DML_DATA_DIR (--data-dir): ${dataDir} is in use by another store process (pid ${holder})`]);
     }
     await unlink(path).catch(() => undefined);

@@ -4,7 +4,7 @@
 // terminal's SIGINT reaches only this launcher, and they exit by themselves if it dies.
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import type { Role } from "@dml/runtime";
+import { isProcessAlive, type Role } from "@dml/runtime";
 import { DEFAULT_LAYOUT } from "../cluster-layout.js";
 import { intFlag, parseArgs, rejectUnknownFlags, stringFlag, UsageError } from "../args.js";
 import { isPortFree } from "../launcher/ports.js";
@@ -54,15 +54,6 @@ function parseUpOptions(argv: string[]): UpOptions {
   };
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
-
 interface LockInfo {
   pid: number;
   http?: string;
@@ -93,7 +84,7 @@ function acquireLock(stateDir: string): { release(): void; update(info: Partial<
       } catch {
         held = undefined;
       }
-      if (held && isAlive(held.pid)) return held;
+      if (held && isProcessAlive(held.pid)) return held;
       rmSync(file, { force: true }); // stale: its launcher is gone
     }
   }
@@ -114,7 +105,7 @@ async function killStaleEtcd(stateDir: string): Promise<void> {
   if (pid > 0 && cmdline.includes("etcd") && cmdline.includes(stateDir)) {
     say(`stopping etcd (pid ${pid}) left running by an earlier launcher`);
     process.kill(pid, "SIGKILL");
-    for (let i = 0; i < 100 && isAlive(pid); i++) await new Promise((r) => setTimeout(r, 50));
+    for (let i = 0; i < 100 && isProcessAlive(pid); i++) await new Promise((r) => setTimeout(r, 50));
   }
   rmSync(file, { force: true });
 }
