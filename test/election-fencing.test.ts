@@ -97,6 +97,26 @@ describe("LeaderElection", () => {
     expect(await readLeadership(admin, PREFIX)).toEqual({ leaderId: "b", fencingRevision: fenceB.revision });
   });
 
+  it("tells a failed compare of the caller's own from a lost fence", async () => {
+    const b = elections[1]!;
+    const admin = client();
+    await admin.put("/test/guarded").value("v1");
+    const rev = Number((await admin.get("/test/guarded").exec()).kvs[0]!.mod_revision);
+    // A stale mod revision: the caller's compare fails, leadership is intact.
+    const stale = await b.fencedTxn([admin.put("/test/guarded").value("lost-update")], [
+      { key: "/test/guarded", target: "Mod", cmp: "==", value: String(rev - 1) },
+    ]);
+    expect(stale).toBe(false);
+    expect(b.isLeader()).toBe(true);
+    expect(await admin.get("/test/guarded").string()).toBe("v1");
+    // The current one: the write lands.
+    const ok = await b.fencedTxn([admin.put("/test/guarded").value("v2")], [
+      { key: "/test/guarded", target: "Mod", cmp: "==", value: String(rev) },
+    ]);
+    expect(ok).toBe(true);
+    expect(await admin.get("/test/guarded").string()).toBe("v2");
+  });
+
   it("moves leadership to the standby when the leader resigns", async () => {
     const [, b] = elections as [LeaderElection, LeaderElection];
     const a = elections[0]!;
