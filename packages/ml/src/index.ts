@@ -4,3 +4,8 @@ export * from "./core/random.js";
 export * from "./core/estimator.js";
 export * from "./core/params.js";
 export * from "./core/state.js";
+export * from "./linear/linear-regression.js";
+export * from "./linear/logistic-regression.js";
+export * from "./bayes/naive-bayes.js";
+export * from "./neighbors/knn.js";
+export * from "./svm/svm.js";

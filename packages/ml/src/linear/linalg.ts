@@ -1,0 +1,58 @@
+// Small dense linear algebra for the linear models: a Cholesky solve of a symmetric positive
+// (semi-)definite system, with a growing ridge when the matrix is singular.
+
+/** In-place Cholesky of the d x d row-major matrix A (lower triangle L, A = L L^T); false if not positive definite. */
+export function cholesky(A: Float64Array, d: number): boolean {
+  let maxDiag = 0;
+  for (let i = 0; i < d; i++) maxDiag = Math.max(maxDiag, Math.abs(A[i * d + i]!));
+  const eps = 1e-12 * Math.max(maxDiag, 1e-300);
+  for (let j = 0; j < d; j++) {
+    let s = A[j * d + j]!;
+    for (let k = 0; k < j; k++) s -= A[j * d + k]! * A[j * d + k]!;
+    if (!(s > eps)) return false;
+    const ljj = Math.sqrt(s);
+    A[j * d + j] = ljj;
+    for (let i = j + 1; i < d; i++) {
+      let t = A[i * d + j]!;
+      for (let k = 0; k < j; k++) t -= A[i * d + k]! * A[j * d + k]!;
+      A[i * d + j] = t / ljj;
+    }
+  }
+  return true;
+}
+
+/** Solves L L^T x = b with the factor from cholesky(). */
+export function choleskySolve(L: Float64Array, d: number, b: Float64Array): Float64Array {
+  const x = Float64Array.from(b);
+  for (let i = 0; i < d; i++) {
+    let s = x[i]!;
+    for (let k = 0; k < i; k++) s -= L[i * d + k]! * x[k]!;
+    x[i] = s / L[i * d + i]!;
+  }
+  for (let i = d - 1; i >= 0; i--) {
+    let s = x[i]!;
+    for (let k = i + 1; k < d; k++) s -= L[k * d + i]! * x[k]!;
+    x[i] = s / L[i * d + i]!;
+  }
+  return x;
+}
+
+/**
+ * Solves (A + ridge I) x = b for a symmetric positive semi-definite A. When A is singular (a
+ * constant or duplicated column) a tiny ridge relative to A's trace is added and grown until the
+ * factorization succeeds, which gives (close to) the minimum-norm least-squares solution.
+ */
+export function solveSpd(A: Float64Array, d: number, b: Float64Array, ridge = 0): { x: Float64Array; addedRidge: number } {
+  if (d === 0) return { x: new Float64Array(0), addedRidge: 0 };
+  let trace = 0;
+  for (let i = 0; i < d; i++) trace += A[i * d + i]!;
+  const base = Math.max(trace / d, 1e-300);
+  let extra = 0;
+  for (let attempt = 0; attempt < 40; attempt++) {
+    const L = Float64Array.from(A);
+    for (let i = 0; i < d; i++) L[i * d + i] = L[i * d + i]! + ridge + extra;
+    if (cholesky(L, d)) return { x: choleskySolve(L, d, b), addedRidge: extra };
+    extra = extra === 0 ? base * 1e-10 : extra * 10;
+  }
+  throw new Error("linear system could not be solved (non-finite values in the features?)");
+}
