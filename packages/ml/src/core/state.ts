@@ -35,6 +35,8 @@ export function encodeState(value: unknown): unknown {
 
 /** The inverse of encodeState. Plain data only: nothing in a document is ever executed. */
 export function decodeState(value: unknown): unknown {
+  // Already-decoded state (a fitted estimator's own state(), not yet serialized) passes through.
+  if (ArrayBuffer.isView(value)) return value;
   if (Array.isArray(value)) return value.map(decodeState);
   if (value && typeof value === "object") {
     const o = value as Partial<Record<keyof Encoded extends never ? never : string, unknown>> & Record<string, unknown>;
