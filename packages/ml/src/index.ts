@@ -18,3 +18,4 @@ export * from "./model/json-stream.js";
 export * from "./model/document.js";
 export * from "./model/model.js";
 export * from "./model/train.js";
+export * from "./trees/index.js";
