@@ -19,3 +19,4 @@ export * from "./model/document.js";
 export * from "./model/model.js";
 export * from "./model/train.js";
 export * from "./trees/index.js";
+export * from "./algorithms.js";

@@ -7,7 +7,7 @@
 import { type Algorithm, type EstimatorState, type FittedEstimator, checkpoint } from "../core/estimator.js";
 import type { Matrix } from "../core/matrix.js";
 import { type ParamSpecs, validateParams } from "../core/params.js";
-import { decodeState, encodeState } from "../core/state.js";
+import { decodeState } from "../core/state.js";
 
 const params: ParamSpecs = {
   var_smoothing: { type: "float", default: 1e-9, min: 0, doc: "Added to every variance, as a fraction of the largest feature variance (stability)." },
@@ -76,7 +76,7 @@ class GaussianNbModel implements FittedEstimator {
   }
 
   state(): EstimatorState {
-    return encodeState({ nClasses: this.nClasses, cols: this.cols, theta: this.theta, sigma: this.sigma, logPrior: this.logPrior }) as EstimatorState;
+    return { nClasses: this.nClasses, cols: this.cols, theta: this.theta, sigma: this.sigma, logPrior: this.logPrior };
   }
 }
 

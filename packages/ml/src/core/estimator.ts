@@ -51,7 +51,10 @@ export interface FittedEstimator {
   predictProba?(X: Matrix): Float64Array;
   /** Impurity-based importances for tree models (sum to 1); absent for others. */
   featureImportances?(): Float64Array;
-  /** The fitted state to save; load(state) must predict identically. */
+  /**
+   * The fitted state to save, with raw typed arrays (the model writer encodes them, once);
+   * load(state) must predict identically.
+   */
   state(): EstimatorState;
 }
 
@@ -63,6 +66,7 @@ export interface Algorithm {
   /** Features are standardised before fitting (linear models, SVM, KNN). */
   wantsScaling: boolean;
   fit(X: Matrix, target: Target, params: ParamValues, ctx: FitContext): Promise<FittedEstimator>;
+  /** Accepts typed arrays raw (state(), readModel) or in the tagged base64 form (core/state.ts decodeState handles both). */
   load(state: EstimatorState, task: Task): FittedEstimator;
 }
 

@@ -5,7 +5,7 @@
 import { type Algorithm, type EstimatorState, type FittedEstimator, checkpoint } from "../core/estimator.js";
 import type { Matrix } from "../core/matrix.js";
 import { type ParamSpecs, validateParams } from "../core/params.js";
-import { decodeState, encodeState } from "../core/state.js";
+import { decodeState } from "../core/state.js";
 import { solveSpd } from "./linalg.js";
 
 const params: ParamSpecs = {
@@ -33,7 +33,7 @@ class LinearRegressionModel implements FittedEstimator {
   }
 
   state(): EstimatorState {
-    return encodeState({ coef: this.coef, intercept: this.intercept }) as EstimatorState;
+    return { coef: this.coef, intercept: this.intercept };
   }
 }
 

@@ -6,7 +6,7 @@
 import { type Algorithm, type EstimatorState, type FittedEstimator, checkpoint } from "../core/estimator.js";
 import type { Matrix } from "../core/matrix.js";
 import { type ParamSpecs, validateParams } from "../core/params.js";
-import { decodeState, encodeState } from "../core/state.js";
+import { decodeState } from "../core/state.js";
 import { lbfgs } from "./lbfgs.js";
 
 const params: ParamSpecs = {
@@ -94,7 +94,7 @@ class LogisticModel implements FittedEstimator {
   }
 
   state(): EstimatorState {
-    return encodeState({ nClasses: this.nClasses, cols: this.cols, coef: this.coef, intercept: this.intercept }) as EstimatorState;
+    return { nClasses: this.nClasses, cols: this.cols, coef: this.coef, intercept: this.intercept };
   }
 }
 

@@ -7,6 +7,7 @@ import { readFileSync } from "node:fs";
 import type { Algorithm, EstimatorState, FittedEstimator, Target, Task } from "../core/estimator.js";
 import { type Matrix, fromRows, matrix, selectRows } from "../core/matrix.js";
 import { Random } from "../core/random.js";
+import { encodeState } from "../core/state.js";
 
 export interface Dataset {
   X: Matrix;
@@ -102,9 +103,18 @@ export function r2(yTrue: ArrayLike<number>, yPred: ArrayLike<number>): number {
   return 1 - ssRes / ssTot;
 }
 
-/** state() -> JSON text -> load(), as the model format will do. */
+/**
+ * state() (raw typed arrays) -> tagged base64 JSON text -> load() of the still-encoded form
+ * (load() decodes). The raw form (what readModel yields) is loaded too, so both must be accepted;
+ * algorithms.test.ts checks predictions after the full model-document round trip.
+ */
 export function roundTrip(alg: Algorithm, fitted: FittedEstimator, task: Task): FittedEstimator {
-  return alg.load(JSON.parse(JSON.stringify(fitted.state())) as EstimatorState, task);
+  const state = fitted.state();
+  for (const v of Object.values(state)) {
+    if (v && typeof v === "object" && !ArrayBuffer.isView(v) && Object.keys(v).some((k) => k.startsWith("$"))) throw new Error("state() must return raw typed arrays, not their encoded form");
+  }
+  alg.load(state, task);
+  return alg.load(JSON.parse(JSON.stringify(encodeState(state))) as EstimatorState, task);
 }
 
 export function classTarget(y: ArrayLike<number>, nClasses: number): Target {

@@ -1,8 +1,7 @@
 // A loaded model: validates predict rows, applies the saved preprocessing and the estimator, and
 // returns the original labels (classification) or numbers (regression).
 
-import type { Algorithm, AlgorithmName, EstimatorState, FittedEstimator, Task } from "../core/estimator.js";
-import { encodeState } from "../core/state.js";
+import type { Algorithm, AlgorithmName, FittedEstimator, Task } from "../core/estimator.js";
 import { LabelEncoder, labelText, type Label } from "../preprocess/labels.js";
 import { Preprocessor, type ColumnType, type FeatureColumn } from "../preprocess/preprocessor.js";
 import { ModelFormatError, validateModelDocument, type ModelDocument } from "./document.js";
@@ -99,14 +98,7 @@ export function loadModel(document: ModelDocument, algorithms: AlgorithmRegistry
   try {
     estimator = alg.load(doc.estimator, doc.task);
   } catch (e) {
-    // Compatibility: some algorithms' load() runs core decodeState() on its input, which (today)
-    // mangles typed arrays that are already decoded; give those the tagged JSON form they expect.
-    // Remove once decodeState passes typed arrays through.
-    try {
-      estimator = alg.load(encodeState(doc.estimator) as EstimatorState, doc.task);
-    } catch {
-      throw new ModelFormatError(`invalid model document: estimator state for ${doc.algorithm}: ${(e as Error).message}`);
-    }
+    throw new ModelFormatError(`invalid model document: estimator state for ${doc.algorithm}: ${(e as Error).message}`);
   }
   return modelOf(doc, new Preprocessor(doc.preprocessing), estimator);
 }

@@ -61,8 +61,9 @@ function meanEstimator(mean: number): FittedEstimator {
 }
 
 /**
- * `encodedState`: state() returns core encodeState(...) and load() runs decodeState first — the
- * convention some real algorithms use — to check the model format copes with both.
+ * `encodedState`: state() returns core encodeState(...) and load() runs decodeState first (the
+ * real algorithms return raw typed arrays and decode in load(), which accepts both forms) — to
+ * check the model format copes with an already-encoded state too.
  */
 export function testAlgorithm(name: AlgorithmName, options: { importances?: boolean; scaling?: boolean; encodedState?: boolean } = {}): Algorithm {
   const base = plainAlgorithm(name, options);

@@ -7,7 +7,7 @@
 import { type Algorithm, type EstimatorState, type FittedEstimator, type Task, checkpoint } from "../core/estimator.js";
 import { type Matrix, toRowMajor } from "../core/matrix.js";
 import { type ParamSpecs, validateParams } from "../core/params.js";
-import { decodeState, encodeState } from "../core/state.js";
+import { decodeState } from "../core/state.js";
 
 const params: ParamSpecs = {
   n_neighbors: { type: "int", default: 5, min: 1, doc: "Number of neighbours (clamped to the training set size)." },
@@ -152,14 +152,14 @@ class KnnModel implements FittedEstimator {
   }
 
   state(): EstimatorState {
-    return encodeState({
+    return {
       cols: this.cols,
       X: this.Xr,
       y: this.y,
       nClasses: this.nClasses,
       k: this.k,
       weights: this.distanceWeights ? "distance" : "uniform",
-    }) as EstimatorState;
+    };
   }
 }
 

@@ -14,7 +14,7 @@
 import { type Algorithm, type EstimatorState, type FittedEstimator, checkpoint } from "../core/estimator.js";
 import { type Matrix, toRowMajor } from "../core/matrix.js";
 import { type ParamSpecs, validateParams } from "../core/params.js";
-import { decodeState, encodeState } from "../core/state.js";
+import { decodeState } from "../core/state.js";
 import { solveSmo } from "./smo.js";
 
 const params: ParamSpecs = {
@@ -172,7 +172,7 @@ class SvmModel implements FittedEstimator {
   }
 
   state(): EstimatorState {
-    return encodeState({
+    return {
       nClasses: this.nClasses,
       cols: this.cols,
       kernel: this.kernel,
@@ -182,7 +182,7 @@ class SvmModel implements FittedEstimator {
       pairSv: this.pairSv,
       pairCoef: this.pairCoef,
       rho: this.rho,
-    }) as EstimatorState;
+    };
   }
 }
 

@@ -5,6 +5,7 @@ import { checkpoint, type Algorithm, type EstimatorState, type FitContext, type 
 import type { Matrix } from "../core/matrix.js";
 import { validateParams, type ParamSpecs, type ParamValues } from "../core/params.js";
 import { Random } from "../core/random.js";
+import { decodeState } from "../core/state.js";
 import {
   argmaxRows,
   checkFeatures,
@@ -159,7 +160,9 @@ async function fitForest(X: Matrix, target: Target, p: ParamValues, ctx: FitCont
   return new FittedForest({ kind: "forest", task, nFeatures: d, nClasses, importances, trees: builder.pack(binned) });
 }
 
-function loadForest(state: EstimatorState, task: Task): FittedEstimator {
+function loadForest(raw: EstimatorState, task: Task): FittedEstimator {
+  // Raw typed arrays (a fitted state) or their tagged base64 form both load.
+  const state = decodeState(raw) as EstimatorState;
   const s = state as Partial<ForestState>;
   if (s.kind !== "forest" || s.task !== task || !(s.importances instanceof Float64Array) || !s.trees) throw new Error("invalid forest state");
   const nFeatures = num(state, "nFeatures");

@@ -6,6 +6,7 @@ import { checkpoint, type Algorithm, type EstimatorState, type FittedEstimator, 
 import type { Matrix } from "../core/matrix.js";
 import { validateParams, type ParamSpecs } from "../core/params.js";
 import { Random } from "../core/random.js";
+import { decodeState } from "../core/state.js";
 import { argmaxRows, checkFeatures, checkInput, maxDepthOf, maxDepthSpec, maxFeaturesSpec, minSamplesLeafSpec, minSamplesSplitSpec, normalize, num, resolveMaxFeatures } from "./common.js";
 import { addTree, binMatrix, Grower, TreesBuilder, unpackTrees, type FlatTrees, type PackedTrees } from "./hist-tree.js";
 
@@ -245,7 +246,9 @@ export const gradientBoosting: Algorithm = {
     normalize(importances);
     return new FittedBoosting({ kind: "boosting", task, mode, nFeatures: d, nClasses, classes, init, importances, trees: builder.pack(binned) });
   },
-  load(state, task) {
+  load(raw, task) {
+    // Raw typed arrays (a fitted state) or their tagged base64 form both load.
+    const state = decodeState(raw) as EstimatorState;
     const s = state as Partial<BoostingState>;
     const modes = task === "regression" ? ["regression"] : ["binary", "multiclass", "constant"];
     if (s.kind !== "boosting" || s.task !== task || !modes.includes(s.mode as string) || !(s.classes instanceof Int32Array) || !(s.init instanceof Float64Array) || !(s.importances instanceof Float64Array) || !s.trees) {
