@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { BIG_INTEGER, DECIMAL, isMissing, MISSING_TOKENS, NOT_NUMERIC, parsed, SAFE_INTEGER, scanBoolean, scanBooleanLoose, scanNumber } from "./cells.js";
+import { BIG_INTEGER, DECIMAL, isMissing, MISSING_TOKENS, NOT_NUMERIC, parsed, SAFE_INTEGER, scanBoolean, scanBooleanLoose, scanNumber, scanNumberAt, scanNumberFrom } from "./cells.js";
 
 function num(s: string): [number, number | bigint] {
   const kind = scanNumber(s);
@@ -94,6 +94,42 @@ describe("number syntax", () => {
     for (const s of cases) {
       expect(scanNumber(s), s).toBe(DECIMAL);
       expect(Object.is(parsed.value, Number(s)), s).toBe(true);
+    }
+  });
+});
+
+describe("scanNumberFrom (the parser's fast path, before the cell's end is known)", () => {
+  /** Both readings of `cell` followed by `rest`: scanNumberFrom's, and scanNumberAt's of the cell it delimits. */
+  function both(cell: string, rest = ","): { from: [number, number | bigint, number]; at?: [number, number | bigint] } {
+    const text = cell + rest;
+    const bytes = Buffer.from(text, "latin1");
+    const kind = scanNumberFrom(bytes, 0, bytes.length, text, 0);
+    const from: [number, number | bigint, number] = [kind, kind === BIG_INTEGER ? parsed.big : parsed.value, parsed.end];
+    if (kind === NOT_NUMERIC) return { from };
+    const atKind = scanNumberAt(bytes, 0, parsed.end, text, 0);
+    return { from, at: [atKind, atKind === BIG_INTEGER ? parsed.big : parsed.value] };
+  }
+
+  it("reads a number up to where its syntax ends, with the value scanNumberAt gives for that cell", () => {
+    const cells = ["0", "42", "-17", "+5", "007", "1.5", "-.5", "1.", "1e5", "2.5E-3", "-0", "0.1", "-57.28341094684601",
+      "12345678901234567", "1234567890123456789", "9007199254740993", "-9223372036854775808", "9223372036854775808", "1e400", "4.9e-324"];
+    for (const cell of cells) {
+      for (const rest of [",", "\n", "\r\n", "\t", ";x"]) {
+        const { from, at } = both(cell, rest);
+        expect(from[0], cell).not.toBe(NOT_NUMERIC);
+        expect(from[2], cell).toBe(cell.length);
+        expect(at, cell).toEqual([from[0], from[1]]);
+        expect(at![0], cell).toBe(num(cell)[0]);
+        expect(Object.is(at![1], num(cell)[1]) || at![1] === num(cell)[1], cell).toBe(true);
+      }
+    }
+  });
+
+  it("stops early at anything that cannot continue a number, and refuses what scanNumberAt refuses", () => {
+    expect(both("12abc", "").from.slice(0, 3)).toEqual([SAFE_INTEGER, 12, 2]);
+    expect(both("1.5 ", "").from[2]).toBe(3);
+    for (const cell of ["", " 1", "inf", "-inf", "Infinity", "NaN", "-NaN", "abc", "-", "+", ".", "-.", "1e", "1e+", "1.5e-", "#N/A", "true"]) {
+      expect(both(cell).from[0], JSON.stringify(cell)).toBe(NOT_NUMERIC);
     }
   });
 });

@@ -24,7 +24,7 @@ export const BIG_INTEGER = 2;
 /** Any other number (a fraction, an exponent, inf, or an integer too large for Int64): `parsed.value`. */
 export const DECIMAL = 3;
 
-export const parsed = { value: 0, big: 0n };
+export const parsed = { value: 0, big: 0n, end: 0 };
 
 const POW10 = [1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22];
 const TWO_53 = 9007199254740992;
@@ -72,7 +72,34 @@ export function scanNumberAt(b: Uint8Array, start: number, end: number, text: st
     c = b[i]!;
   }
   if ((c | 32) === 105) return scanInfinity(text.slice(i + shift, n + shift), negative);
+  const kind = scanNumberBody(b, i, n, text, shift, first, negative);
+  return parsed.end === n ? kind : NOT_NUMERIC;
+}
 
+/**
+ * The number that starts at `start` of a cell whose end is not known yet (the parser's fast path
+ * for numeric columns, see FieldSink.numberAt): scanNumberAt's syntax and values, but no
+ * surrounding spaces and no inf, and the number ends where its syntax ends, at `parsed.end`
+ * (at most `limit`). When a delimiter that is not a number character, or a line end, is at
+ * `parsed.end`, scanNumberAt of the cell [start, parsed.end) gives exactly this result.
+ */
+export function scanNumberFrom(b: Uint8Array, start: number, limit: number, text: string, shift: number): number {
+  let i = start;
+  if (i >= limit) return NOT_NUMERIC;
+  let c = b[i]!;
+  let negative = false;
+  if (c === 45 || c === 43) {
+    negative = c === 45;
+    if (++i === limit) return NOT_NUMERIC;
+    c = b[i]!;
+  }
+  if ((c < 48 || c > 57) && c !== 46) return NOT_NUMERIC;
+  return scanNumberBody(b, i, limit, text, shift, start, negative);
+}
+
+/** Digits, fraction and exponent from `i` (after the sign at `first`, if any) up to `n` at most; the end in `parsed.end`. */
+function scanNumberBody(b: Uint8Array, i: number, n: number, text: string, shift: number, first: number, negative: boolean): number {
+  let c = 0;
   // Significant digits accumulate in two int32 parts of up to 9 digits each (short dependency
   // chains); leading zeros are skipped. More than 18 significant digits: `overflow`.
   let high = 0;
@@ -108,9 +135,7 @@ export function scanNumberAt(b: Uint8Array, start: number, end: number, text: st
   }
   if (digits === 0) return NOT_NUMERIC;
   let exp10 = -fraction;
-  if (i < n) {
-    c = b[i]!;
-    if (c !== 101 && c !== 69) return NOT_NUMERIC;
+  if (i < n && (b[i] === 101 || b[i] === 69)) {
     integer = false;
     if (++i === n) return NOT_NUMERIC;
     c = b[i]!;
@@ -123,12 +148,13 @@ export function scanNumberAt(b: Uint8Array, start: number, end: number, text: st
     const expStart = i;
     for (; i < n; i++) {
       const d = b[i]! - 48;
-      if (d < 0 || d > 9) return NOT_NUMERIC;
+      if (d < 0 || d > 9) break;
       if (e < 100000) e = e * 10 + d;
     }
     if (i === expStart) return NOT_NUMERIC;
     exp10 += expNegative ? -e : e;
   }
+  parsed.end = i;
   const overflow = nd > 18;
   const lowDigits = nd > 9 ? nd - 9 : 0;
   // Exact when below 2^53 (and then the test is exact too: a true value of 2^53 or more rounds
@@ -140,7 +166,7 @@ export function scanNumberAt(b: Uint8Array, start: number, end: number, text: st
       parsed.value = negative ? -m : m;
       return SAFE_INTEGER;
     }
-    return bigInteger(text.slice(first + shift, n + shift));
+    return bigInteger(text.slice(first + shift, i + shift));
   }
   let v = NaN;
   if (m === 0) v = 0;
@@ -151,7 +177,7 @@ export function scanNumberAt(b: Uint8Array, start: number, end: number, text: st
     v = divideExactly(high, POW10[lowDigits]!, low, POW10[-exp10]!);
   }
   // Anything else (over 18 digits, big exponents, near-halfway cases): let V8 round it.
-  if (v !== v) v = Math.abs(Number(text.slice(intStart + shift, n + shift)));
+  if (v !== v) v = Math.abs(Number(text.slice(intStart + shift, i + shift)));
   parsed.value = negative ? -v : v;
   return DECIMAL;
 }

@@ -1,7 +1,7 @@
 // Value -> count tables for distinct counts and top values: an exact open-addressing table for
 // numbers (no Map entry or boxed double per value: 16 bytes a slot), and Space-Saving
 // (Metwally et al. 2005) for approximate top values once exact counting would cost too much memory.
-import { hashNumber } from "./hash.js";
+import { fmix32, hashNumber } from "./hash.js";
 
 /**
  * Exact counts of doubles. -0 counts as 0; NaN is never added (it is a missing value).
@@ -40,9 +40,44 @@ export class NumberCounts {
     }
   }
 
-  /** Adds `values[i]` for every i < n with `valid[i] === 1`. */
+  /**
+   * Adds `values[i]` for every i < n with `valid[i] === 1`. Same table as add(), but each value's
+   * bits are read in place through a 32-bit view of `values` (hashNumber goes through a scratch
+   * array: a store and two loads per value), and table and mask stay in locals.
+   */
   addAll(values: Float64Array, valid: Uint8Array, n: number): void {
-    for (let i = 0; i < n; i++) if (valid[i] === 1) this.add(values[i]!);
+    const words = new Uint32Array(values.buffer, values.byteOffset, 2 * n);
+    let table = this.table;
+    let mask = this.mask;
+    for (let k = 0; k < n; k++) {
+      if (valid[k] !== 1) continue;
+      let v = values[k]!;
+      let i: number;
+      if (v === 0) {
+        v = 0; // -0 counts as 0; fmix32(0) is 0
+        i = 0;
+      } else {
+        i = fmix32(words[2 * k]! ^ Math.imul(words[2 * k + 1]!, 0x9e3779b1)) & mask;
+      }
+      for (;;) {
+        const c = table[2 * i + 1]!;
+        if (c === 0) {
+          table[2 * i] = v;
+          table[2 * i + 1] = 1;
+          if (++this.used * 2 > mask) {
+            this.grow();
+            table = this.table;
+            mask = this.mask;
+          }
+          break;
+        }
+        if (table[2 * i] === v) {
+          table[2 * i + 1] = c + 1;
+          break;
+        }
+        i = (i + 1) & mask;
+      }
+    }
   }
 
   forEach(fn: (value: number, count: number) => void): void {

@@ -231,6 +231,37 @@ describe("type overrides", () => {
   });
 });
 
+describe("the parser's numeric fast path", () => {
+  // Numbers are read in one pass when a whole cell and its delimiter are in one ASCII chunk, and
+  // through the general path otherwise (1-byte chunks, a delimiter that can be part of a number,
+  // non-ASCII chunks): every way must give the same batches, schema and statistics.
+  const rows: string[] = [];
+  for (let i = 0; i < 300; i++) {
+    const cells = [String(i * 7 - 1000), (i / 7 - 20).toString(), i % 11 === 0 ? "" : (i * 1.25e-3).toExponential(), i % 13 === 0 ? "NA" : String(2 ** 53 + i * 1000), i % 50 === 0 ? "x" + i : String(i % 3), i % 2 === 0 ? " 12 " : "+3."];
+    rows.push(cells.join(","));
+  }
+  const csv = `a,b,c,d,e,f\n${rows.join("\r\n")}\n`;
+
+  function summary(input: string, delimiter: string, chunkSize: number) {
+    const { result, stored } = ingest(input, { delimiter, rowsPerBatch: 64 }, chunkSize);
+    return { schema: result.schema, columns: result.columns, stale: result.staleBatches, rows: rowsOf(stored) };
+  }
+
+  it("gives the same result whatever the chunking and the delimiter", () => {
+    const reference = summary(csv, ",", 1);
+    expect(reference.schema.map((c) => c.type)).toEqual(["integer", "number", "number", "integer", "category", "number"]);
+    expect(reference.rows[3]).toEqual({ a: -979, b: 3 / 7 - 20, c: 3.75e-3, d: 2 ** 53 + 3000, e: "0", f: 3 });
+    for (const chunkSize of [7, 100, 4096, 1 << 16]) expect(summary(csv, ",", chunkSize), String(chunkSize)).toEqual(reference);
+    // ";" takes the fast path; "E" and "." cannot (they are part of numbers), "é" makes the chunks non-ASCII.
+    expect(summary(csv.replaceAll(",", ";"), ";", 4096)).toEqual(reference);
+    expect(summary(csv.replaceAll(",", "E"), "E", 4096)).toEqual(reference);
+    expect(summary("é,b\n1,2\n", ",", 100).rows).toEqual([{ é: 1, b: 2 }]);
+    const dotted = summary("a.b\n1.2\n3.4\n", ".", 100);
+    expect(dotted.schema).toEqual([{ name: "a", type: "integer" }, { name: "b", type: "integer" }]);
+    expect(dotted.rows).toEqual([{ a: 1, b: 2 }, { a: 3, b: 4 }]);
+  });
+});
+
 describe("BatchBuilder with records", () => {
   it("builds batches from string records", () => {
     const builder = new BatchBuilder(["a", "b"], { rowsPerBatch: 2 });

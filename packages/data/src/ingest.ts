@@ -11,7 +11,7 @@
 // rewriting; an earlier batch does when a later one promotes a column. finish() lists those
 // batches: rewrite each with conformBatch(ipc, result.schema).
 import { encodeBatch } from "./arrow.js";
-import { CELL_BIG_INTEGER, CELL_DECIMAL, CELL_INTEGER, CELL_TEXT, CELL_TRUE, CellReader, classifyAt, parsed } from "./cells.js";
+import { CELL_BIG_INTEGER, CELL_DECIMAL, CELL_INTEGER, CELL_TEXT, CELL_TRUE, CellReader, classifyAt, NOT_NUMERIC, parsed, scanNumberFrom } from "./cells.js";
 import { type CsvParserOptions, CsvScanner, type FieldSink } from "./csv-parser.js";
 import { DataError } from "./errors.js";
 import {
@@ -95,6 +95,8 @@ export class BatchBuilder implements FieldSink {
   private chunkBytes: Uint8Array | undefined;
   private chunkRef = -1;
   private column = 0;
+  /** The class numberAt found, for numberSpan. */
+  private numberKind = 0;
   private pending = 0;
   private chars = 0;
   private rows = 0;
@@ -170,6 +172,26 @@ export class BatchBuilder implements FieldSink {
       this.reader.set(this.chunkText, start, end, undefined);
       this.classified(j, k, this.reader.classify());
     }
+  }
+
+  /** FieldSink's fast path: a number starting a cell of a column still being classified. */
+  numberAt(bytes: Uint8Array, start: number, limit: number): number {
+    if (this.cells.classified[this.column] !== 1) return -1;
+    const kind = scanNumberFrom(bytes, start, limit, this.chunkText, 0);
+    if (kind === NOT_NUMERIC) return -1;
+    this.numberKind = kind;
+    return parsed.end;
+  }
+
+  /** The cell numberAt just read, as span() would have classified it. */
+  numberSpan(start: number, end: number): void {
+    const j = this.column++;
+    const k = j * this.rowsPerBatch + this.pending;
+    const cells = this.cells;
+    cells.refs[k] = this.chunkRef;
+    cells.starts[k] = start;
+    cells.ends[k] = end;
+    this.classified(j, k, this.numberKind);
   }
 
   field(value: string): void {

@@ -178,6 +178,29 @@ describe("counters", () => {
     expect(total).toBe(50_000);
   });
 
+  it("NumberCounts.addAll counts exactly as add() one value at a time (-0 as 0, missing rows skipped, through growth)", () => {
+    const n = 30_000;
+    const values = new Float64Array(n);
+    const valid = new Uint8Array(n);
+    for (let i = 0; i < n; i++) {
+      values[i] = i % 7 === 0 ? (i % 2 === 0 ? -0 : 0) : ((i * 7919) % 12_345) / 8 - 700;
+      valid[i] = i % 10 === 3 ? 0 : 1;
+    }
+    const one = new NumberCounts();
+    for (let i = 0; i < n; i++) if (valid[i] === 1) one.add(values[i]!);
+    const bulk = new NumberCounts();
+    bulk.addAll(values.subarray(0, 1000), valid.subarray(0, 1000), 1000);
+    bulk.addAll(values.subarray(1000), valid.subarray(1000), n - 1000);
+    const entries = (c: NumberCounts) => {
+      const out: Array<[number, number]> = [];
+      c.forEach((v, k) => out.push([v, k]));
+      return out.sort((a, b) => a[0] - b[0]);
+    };
+    expect(bulk.size).toBe(one.size);
+    expect(entries(bulk)).toEqual(entries(one));
+    expect(entries(bulk).some(([v]) => Object.is(v, -0))).toBe(false);
+  });
+
   it("HyperLogLog estimates within a few percent and merges as a union", () => {
     const a = new HyperLogLog();
     const b = new HyperLogLog();

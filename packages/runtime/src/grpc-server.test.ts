@@ -1,9 +1,10 @@
+import { connect } from "node:http2";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ClientError, createChannel, createClient, Metadata, Status, type Channel, type ServerMiddleware } from "nice-grpc";
 import { HealthDefinition } from "nice-grpc-server-health";
 import { storeV1, workV1 } from "@dml/proto";
 import { startGrpcServer, type GrpcServerHandle } from "./grpc-server.js";
-import { CLIENT_OPTIONS } from "./grpc-options.js";
+import { CLIENT_OPTIONS, FLOW_CONTROL_WINDOW_BYTES } from "./grpc-options.js";
 import { createLogger } from "./logger.js";
 import { DmlError } from "./errors.js";
 import { withUnimplemented } from "./unimplemented.js";
@@ -154,6 +155,19 @@ describe("startGrpcServer", () => {
     expect(received).toHaveLength(1);
     expect(received[0]!.length).toBe(EIGHT_MIB);
     expect(Buffer.compare(received[0]!, data)).toBe(0);
+  });
+
+  it("advertises a large HTTP/2 receive window, so big client streams do not stall on WINDOW_UPDATEs", async () => {
+    const session = connect(`http://${handle.boundAddress}`);
+    try {
+      const settings = await new Promise<{ initialWindowSize?: number }>((resolve, reject) => {
+        session.once("remoteSettings", resolve);
+        session.once("error", reject);
+      });
+      expect(settings.initialWindowSize).toBe(FLOW_CONTROL_WINDOW_BYTES);
+    } finally {
+      session.destroy();
+    }
   });
 
   it("(control) the same 8 MiB reply is refused by a client on gRPC's default limits", async () => {

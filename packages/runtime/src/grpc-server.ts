@@ -1,9 +1,10 @@
 // The gRPC server every role runs: nice-grpc with raised message limits, grpc.health.v1,
 // reflection (v1 and v1alpha), and a middleware that maps domain errors through the one table.
+import http2 from "node:http2";
 import { createServer, ServerError, Status, type Server, type ServerMiddleware } from "nice-grpc";
 import { HealthDefinition, HealthServiceImpl, HealthState } from "nice-grpc-server-health";
 import type { Logger } from "pino";
-import { SERVER_OPTIONS } from "./grpc-options.js";
+import { FLOW_CONTROL_WINDOW_BYTES, SERVER_OPTIONS } from "./grpc-options.js";
 import { toServerError } from "./errors.js";
 import { addReflection } from "./reflection.js";
 import { formatHostPort, type HostPort } from "./config.js";
@@ -27,6 +28,36 @@ export interface GrpcServerHandle {
   setServing(serving: boolean): void;
   /** Stops accepting calls, lets running ones finish for up to `graceMs`, then cuts them. */
   stop(graceMs?: number): Promise<void>;
+}
+
+let serverWindowRaised = false;
+
+/**
+ * grpc-js servers advertise HTTP/2's default 64 KiB receive window and take no option to change it
+ * (grpc-node.flow_control_window is read by clients only; grpc/grpc-node#3058), so every client
+ * stream of a big object stalls on WINDOW_UPDATE round trips. grpc-js creates its HTTP/2 servers
+ * with node:http2's createServer, looked up at call time: wrap it, once per process, so every
+ * HTTP/2 server here (only gRPC servers use HTTP/2 in DML) advertises a larger stream window and
+ * opens the connection window as soon as a session starts.
+ */
+export function raiseServerFlowControlWindow(bytes = FLOW_CONTROL_WINDOW_BYTES): void {
+  if (serverWindowRaised) return;
+  serverWindowRaised = true;
+  const create = http2.createServer;
+  const raised = (options?: http2.ServerOptions, ...rest: unknown[]): http2.Http2Server => {
+    if (typeof options === "function") return (create as (...args: unknown[]) => http2.Http2Server)(options, ...rest);
+    const settings = { initialWindowSize: bytes, ...options?.settings };
+    const server = (create as (...args: unknown[]) => http2.Http2Server)({ ...options, settings }, ...rest);
+    server.on("session", (session: http2.ServerHttp2Session) => {
+      try {
+        session.setLocalWindowSize(bytes);
+      } catch {
+        // a session already closing: nothing to raise
+      }
+    });
+    return server;
+  };
+  http2.createServer = raised as typeof http2.createServer;
 }
 
 function isAbortError(err: unknown): boolean {
@@ -55,6 +86,7 @@ export async function startGrpcServer(opts: {
   /** Runs after error mapping on every call (e.g. the gateway's bearer-token check). */
   middleware?: ServerMiddleware;
 }): Promise<GrpcServerHandle> {
+  raiseServerFlowControlWindow();
   const mapped = createServer(SERVER_OPTIONS).use(errorMappingMiddleware(opts.log));
   const server = (opts.middleware ? mapped.use(opts.middleware) : mapped) as Server;
   const health = HealthState();

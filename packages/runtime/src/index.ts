@@ -14,6 +14,7 @@ export * from "./main-runner.js";
 export * from "./version.js";
 export * from "./checksum.js";
 export * from "./store-client.js";
+export { StoreServiceDefinition } from "./store-codec.js";
 export * from "./placement.js";
 export * from "./node-directory.js";
 export * from "./process-alive.js";

@@ -11,6 +11,7 @@ import { storeV1, type commonV1 } from "@dml/proto";
 import { ChecksumVerifier, checksumsEqual, computeChecksum, formatChecksum } from "./checksum.js";
 import { DmlError } from "./errors.js";
 import { CLIENT_OPTIONS } from "./grpc-options.js";
+import { StoreServiceDefinition } from "./store-codec.js";
 
 type Checksum = commonV1.Checksum;
 
@@ -68,7 +69,7 @@ export class StoreClients {
     let entry = this.channels.get(address);
     if (!entry) {
       const channel = createChannel(address, undefined, this.channelOptions);
-      entry = { channel, client: createClient(storeV1.StoreServiceDefinition, channel) };
+      entry = { channel, client: createClient(StoreServiceDefinition, channel) };
       this.channels.set(address, entry);
     }
     return entry.client;

@@ -1,6 +1,5 @@
 import { mkdir, access, constants } from "node:fs/promises";
-import { ConfigError, createLogger, startNode, StoreClients, type RunningNode } from "@dml/runtime";
-import { storeV1 } from "@dml/proto";
+import { ConfigError, createLogger, startNode, StoreClients, StoreServiceDefinition, type RunningNode } from "@dml/runtime";
 import type { StoreConfig } from "./config.js";
 import { lockDataDir } from "./data-dir-lock.js";
 import { ObjectStore } from "./domain/object-store.js";
@@ -37,7 +36,7 @@ export async function startStore(config: StoreConfig): Promise<RunningNode> {
       logger: log,
       services: [
         {
-          definition: storeV1.StoreServiceDefinition,
+          definition: StoreServiceDefinition,
           implementation: createStoreService({ objects, peers, log: log.child({ component: "store-service" }) }),
         },
       ],
