@@ -12,6 +12,8 @@ import type { UploadRequest } from "./types.js";
 import type { BatchFetcher } from "./batch-fetcher.js";
 
 const MAX_WRITES_IN_FLIGHT = 2;
+/** Generous for one batch (tens of MB) on a healthy store. */
+const STORE_WRITE_TIMEOUT_MS = 30_000;
 
 export interface IngestDeps {
   etcd: Etcd3;
@@ -126,7 +128,15 @@ export class Upload {
       const wave = candidates.slice(next, next + (target - replicas.length));
       next += wave.length;
       const results = await Promise.allSettled(
-        wave.map((s) => stores.putObject(s.address, { key, kind: storeV1.ObjectKind.OBJECT_KIND_BATCH, data: ipc, checksum })),
+        // A store that hangs (paused, partitioned) must not stall the upload: past the deadline
+        // its write fails and the next store in rendezvous order takes the replica.
+        wave.map((s) =>
+          stores.putObject(
+            s.address,
+            { key, kind: storeV1.ObjectKind.OBJECT_KIND_BATCH, data: ipc, checksum },
+            { signal: AbortSignal.timeout(STORE_WRITE_TIMEOUT_MS) },
+          ),
+        ),
       );
       results.forEach((r, i) => {
         if (r.status === "fulfilled") replicas.push(wave[i]!.id);
