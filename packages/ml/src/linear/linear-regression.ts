@@ -6,12 +6,24 @@ import { type Algorithm, type EstimatorState, type FittedEstimator, checkpoint }
 import type { Matrix } from "../core/matrix.js";
 import { type ParamSpecs, validateParams } from "../core/params.js";
 import { decodeState } from "../core/state.js";
-import { solveSpd } from "./linalg.js";
+import { addWeightedCols, dotCols, solveSpd } from "./linalg.js";
 
 const params: ParamSpecs = {
   alpha: { type: "float", default: 0, min: 0, doc: "L2 penalty (ridge) on the coefficients, not the intercept; 0 = ordinary least squares." },
   fit_intercept: { type: "bool", default: true, doc: "Fit an intercept (features and target are centred before solving)." },
 };
+
+/** sum of a[off .. off + n). */
+function sumRange(a: Float64Array, off: number, n: number): number {
+  let s = 0;
+  for (let i = 0; i < n; i++) s += a[off + i]!;
+  return s;
+}
+
+/** dst[off + i] = src[off + i] - m, i < n. */
+function subtractInto(dst: Float64Array, src: Float64Array, off: number, n: number, m: number): void {
+  for (let i = 0; i < n; i++) dst[off + i] = src[off + i]! - m;
+}
 
 class LinearRegressionModel implements FittedEstimator {
   constructor(
@@ -23,12 +35,7 @@ class LinearRegressionModel implements FittedEstimator {
     if (X.cols !== this.coef.length) throw new RangeError(`expected ${this.coef.length} features, got ${X.cols}`);
     const n = X.rows;
     const out = new Float64Array(n).fill(this.intercept);
-    for (let j = 0; j < X.cols; j++) {
-      const w = this.coef[j]!;
-      if (w === 0) continue;
-      const off = j * n;
-      for (let i = 0; i < n; i++) out[i] = out[i]! + w * X.data[off + i]!;
-    }
+    addWeightedCols(out, this.coef, 0, X.data, n, X.cols);
     return out;
   }
 
@@ -57,37 +64,22 @@ export const linearRegression: Algorithm = {
     const xMean = new Float64Array(d);
     let yMean = 0;
     if (fitIntercept) {
-      for (let j = 0; j < d; j++) {
-        let s = 0;
-        for (let i = 0; i < n; i++) s += X.data[j * n + i]!;
-        xMean[j] = s / n;
-      }
-      for (let i = 0; i < n; i++) yMean += y[i]!;
-      yMean /= n;
+      for (let j = 0; j < d; j++) xMean[j] = sumRange(X.data, j * n, n) / n;
+      yMean = sumRange(y, 0, n) / n;
     }
     // Centred columns (one copy), then the Gram matrix and X^T y.
     const Xc = new Float64Array(n * d);
-    for (let j = 0; j < d; j++) {
-      const m = xMean[j]!;
-      for (let i = 0; i < n; i++) Xc[j * n + i] = X.data[j * n + i]! - m;
-    }
+    for (let j = 0; j < d; j++) subtractInto(Xc, X.data, j * n, n, xMean[j]!);
     const yc = new Float64Array(n);
-    for (let i = 0; i < n; i++) yc[i] = y[i]! - yMean;
+    subtractInto(yc, y, 0, n, yMean);
     const G = new Float64Array(d * d);
     const b = new Float64Array(d);
+    // Row a of the Gram matrix from column a against columns a..d-1 (four columns per pass).
     for (let a = 0; a < d; a++) {
-      const ca = a * n;
-      for (let c = a; c < d; c++) {
-        const cc = c * n;
-        let s = 0;
-        for (let i = 0; i < n; i++) s += Xc[ca + i]! * Xc[cc + i]!;
-        G[a * d + c] = s;
-        G[c * d + a] = s;
-      }
-      let s = 0;
-      for (let i = 0; i < n; i++) s += Xc[ca + i]! * yc[i]!;
-      b[a] = s;
+      dotCols(Xc.subarray(a * n, a * n + n), Xc.subarray(a * n), n, d - a, G, a * d + a);
+      for (let c = a + 1; c < d; c++) G[c * d + a] = G[a * d + c]!;
     }
+    dotCols(yc, Xc, n, d, b, 0);
     await checkpoint(ctx, { fraction: 0.8, message: "solve" });
     const { x: coef } = solveSpd(G, d, b, alpha);
     let intercept = yMean;

@@ -3,11 +3,15 @@
 // solver): sum of the log-losses + 1/(2C) ||w||^2, the intercept not penalised; stopping follows
 // its max_iter / tol (max |gradient| <= tol).
 
-import { type Algorithm, type EstimatorState, type FittedEstimator, checkpoint } from "../core/estimator.js";
+import { type Algorithm, type EstimatorState, type FittedEstimator, FitCancelledError, checkpoint } from "../core/estimator.js";
 import type { Matrix } from "../core/matrix.js";
 import { type ParamSpecs, validateParams } from "../core/params.js";
 import { decodeState } from "../core/state.js";
 import { lbfgs } from "./lbfgs.js";
+import { addWeightedCols, dotCols } from "./linalg.js";
+
+/** Longest stretch of iterations without letting the event loop run. */
+const YIELD_MS = 20;
 
 const params: ParamSpecs = {
   C: { type: "float", default: 1.0, min: 0, exclusiveMin: true, doc: "Inverse of the L2 regularisation strength (smaller = stronger)." },
@@ -16,9 +20,25 @@ const params: ParamSpecs = {
   fit_intercept: { type: "bool", default: true, doc: "Fit an (unpenalised) intercept per class." },
 };
 
-/** log(1 + exp(z)) without overflow. */
-function log1pExp(z: number): number {
-  return z > 0 ? z + Math.log1p(Math.exp(-z)) : Math.log1p(Math.exp(z));
+/** Binary log-loss of the scores Z (labels y, 1 = positive); Z becomes the residual sigmoid(z) - y. One exp and one log1p per row. */
+function binaryLossResidual(Z: Float64Array, y: Int32Array, n: number): number {
+  let loss = 0;
+  for (let i = 0; i < n; i++) {
+    const z = Z[i]!;
+    const yi = y[i] === 1 ? 1 : 0;
+    let p: number;
+    if (z > 0) {
+      const e = Math.exp(-z);
+      loss += z + Math.log1p(e) - yi * z;
+      p = 1 / (1 + e);
+    } else {
+      const e = Math.exp(z);
+      loss += Math.log1p(e) - yi * z;
+      p = e / (1 + e);
+    }
+    Z[i] = p - yi;
+  }
+  return loss;
 }
 
 class LogisticModel implements FittedEstimator {
@@ -37,6 +57,12 @@ class LogisticModel implements FittedEstimator {
     const r = this.intercept.length;
     const n = X.rows;
     const Z = new Float64Array(n * r);
+    if (r === 1) {
+      // Binary: the fit's column kernel (already optimised).
+      Z.fill(this.intercept[0]!);
+      addWeightedCols(Z, this.coef, 0, X.data, n, X.cols);
+      return Z;
+    }
     for (let i = 0; i < n; i++) for (let k = 0; k < r; k++) Z[i * r + k] = this.intercept[k]!;
     for (let j = 0; j < X.cols; j++) {
       const off = j * n;
@@ -125,17 +151,18 @@ export const logisticRegression: Algorithm = {
     const Z = new Float64Array(n * r);
 
     const computeScores = (x: Float64Array) => {
+      if (r === 1) {
+        Z.fill(fitIntercept ? x[d]! : 0);
+        addWeightedCols(Z, x, 0, Xd, n, d);
+        return;
+      }
       for (let i = 0; i < n; i++) for (let k = 0; k < r; k++) Z[i * r + k] = fitIntercept ? x[k * w1 + d]! : 0;
       for (let j = 0; j < d; j++) {
         const off = j * n;
         for (let k = 0; k < r; k++) {
           const w = x[k * w1 + j]!;
           if (w === 0) continue;
-          if (r === 1) {
-            for (let i = 0; i < n; i++) Z[i] = Z[i]! + w * Xd[off + i]!;
-          } else {
-            for (let i = 0; i < n; i++) Z[i * r + k] = Z[i * r + k]! + w * Xd[off + i]!;
-          }
+          for (let i = 0; i < n; i++) Z[i * r + k] = Z[i * r + k]! + w * Xd[off + i]!;
         }
       }
     };
@@ -145,12 +172,7 @@ export const logisticRegression: Algorithm = {
       let loss = 0;
       // Z becomes the residual (p - y) per row and class.
       if (r === 1) {
-        for (let i = 0; i < n; i++) {
-          const z = Z[i]!;
-          const yi = y[i] === 1 ? 1 : 0;
-          loss += log1pExp(z) - yi * z;
-          Z[i] = 1 / (1 + Math.exp(-z)) - yi;
-        }
+        loss = binaryLossResidual(Z, y, n);
       } else {
         for (let i = 0; i < n; i++) {
           const o = i * r;
@@ -165,12 +187,12 @@ export const logisticRegression: Algorithm = {
         }
       }
       grad.fill(0);
-      for (let j = 0; j < d; j++) {
+      if (r === 1) dotCols(Z, Xd, n, d, grad, 0);
+      else for (let j = 0; j < d; j++) {
         const off = j * n;
         for (let k = 0; k < r; k++) {
           let s = 0;
-          if (r === 1) for (let i = 0; i < n; i++) s += Z[i]! * Xd[off + i]!;
-          else for (let i = 0; i < n; i++) s += Z[i * r + k]! * Xd[off + i]!;
+          for (let i = 0; i < n; i++) s += Z[i * r + k]! * Xd[off + i]!;
           grad[k * w1 + j] = s;
         }
       }
@@ -193,10 +215,19 @@ export const logisticRegression: Algorithm = {
     };
 
     await checkpoint(ctx, { fraction: 0, message: "iteration 0" });
+    let lastYield = performance.now();
     const res = await lbfgs(fg, new Float64Array(r * w1), {
       maxIter,
       gtol: tol,
-      onIteration: (it) => checkpoint(ctx, { fraction: it / maxIter, message: `iteration ${it}` }),
+      onIteration: (it) => {
+        // Progress and the cancel check every iteration; the event loop only every YIELD_MS.
+        ctx.onProgress?.({ fraction: it / maxIter, message: `iteration ${it}` });
+        if (ctx.signal?.aborted) throw new FitCancelledError();
+        const now = performance.now();
+        if (now - lastYield < YIELD_MS) return;
+        lastYield = now;
+        return checkpoint(ctx);
+      },
     });
     const coef = new Float64Array(r * d);
     const intercept = new Float64Array(r);
