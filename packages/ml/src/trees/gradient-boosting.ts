@@ -235,10 +235,11 @@ export const gradientBoosting: Algorithm = {
         if (nSub === n) rows.set(all);
         const t = builder.nodeOffset.length - 1;
         const leafStart = builder.value.n;
-        grower.grow(rows, nSub, null, null, resid, builder, importances, rng, mode === "binary" ? binaryLeaf : mode === "multiclass" ? multiLeaf : undefined);
+        // without subsampling the grower reports each row's leaf (no traversal needed)
+        grower.grow(rows, nSub, null, null, resid, builder, importances, rng, mode === "binary" ? binaryLeaf : mode === "multiclass" ? multiLeaf : undefined, nSub === n ? leaf : undefined);
         const vals = builder.value.a;
         for (let q = leafStart; q < builder.value.n; q++) vals[q]! *= lr;
-        builder.applyBinned(t, binned, leaf);
+        if (nSub < n) builder.applyBinned(t, binned, leaf);
         for (let i = 0; i < n; i++) F[o + i]! += vals[leaf[i]!]!;
       }
       await checkpoint(ctx, { fraction: (round + 1) / rounds, message: `round ${round + 1}/${rounds}` });
