@@ -73,7 +73,7 @@ export function datasetService(
   opts: { maxUploadBytes: number },
 ): ServiceImplementation<typeof datasetV1.DatasetServiceDefinition> {
   const { maxUploadBytes } = opts;
-  const toProto = async (m: DatasetManifest) => datasetToProto(m, datasets.view(m).replicas);
+  const toProto = (m: DatasetManifest) => datasetToProto(m, datasets.view(m).replicas);
   return {
     async uploadDataset(requests) {
       const iterator = requests[Symbol.asyncIterator]();
@@ -103,21 +103,20 @@ export function datasetService(
           yield next.value.part.chunk;
         }
       }
-      const view = await datasets.upload({
+      const manifest = await datasets.uploadManifest({
         name: header.name,
         delimiter: header.delimiter || undefined,
         types: Object.keys(types).length > 0 ? types : undefined,
         rowsPerBatch: header.rowsPerBatch || undefined,
         chunks: chunks(),
       });
-      return { dataset: await toProto(await datasets.manifest(view.id)) };
+      return { dataset: toProto(manifest) };
     },
     async getDataset({ datasetId }) {
-      return { dataset: await toProto(await datasets.manifest(datasetId)) };
+      return { dataset: toProto(await datasets.manifest(datasetId)) };
     },
     async listDatasets() {
-      const views = await datasets.list();
-      return { datasets: await Promise.all(views.map(async (v) => toProto(await datasets.manifest(v.id)))) };
+      return { datasets: (await datasets.listManifests()).map(toProto) };
     },
     async getDatasetRows({ datasetId, offset, limit }) {
       if (offset < 0) throw new DmlError("INVALID_ARGUMENT", "offset must be >= 0", { field: "offset" });

@@ -28,8 +28,12 @@ export class Datasets {
   }
 
   async upload(req: UploadRequest): Promise<DatasetView> {
-    const upload = new Upload({ ...this.deps, fetcher: this.fetcher }, newDatasetId());
-    return this.view(await upload.run(req));
+    return this.view(await this.uploadManifest(req));
+  }
+
+  /** Uploads and returns the recorded manifest (the gRPC edge shows batches too). */
+  async uploadManifest(req: UploadRequest): Promise<DatasetManifest> {
+    return new Upload({ ...this.deps, fetcher: this.fetcher }, newDatasetId()).run(req);
   }
 
   async get(id: string): Promise<DatasetView> {
@@ -37,7 +41,12 @@ export class Datasets {
   }
 
   async list(): Promise<DatasetView[]> {
-    return (await this.deps.repo.list()).map((m) => this.view(m));
+    return (await this.listManifests()).map((m) => this.view(m));
+  }
+
+  /** Every manifest, newest first, in one etcd read. */
+  async listManifests(): Promise<DatasetManifest[]> {
+    return this.deps.repo.list();
   }
 
   /** The manifest of a dataset that must exist (INVALID_ARGUMENT / NOT_FOUND otherwise). */

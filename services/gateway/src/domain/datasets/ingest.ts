@@ -103,7 +103,6 @@ export class Upload {
     // that fails while fewer than MAX_WRITES_IN_FLIGHT are pending leaves the set before anyone
     // awaits it, so it is also recorded.
     tracked.catch((error: unknown) => (this.failure ??= { error }));
-    await Promise.race([tracked.then(() => undefined), Promise.resolve()]);
   }
 
   private throwIfAWriteFailed(): void {

@@ -1,7 +1,7 @@
 import type { ColumnManifest } from "@dml/catalog";
 
-export type ColumnType = ColumnManifest["type"];
-export const COLUMN_TYPES: readonly ColumnType[] = ["integer", "number", "boolean", "category", "string"];
+export { COLUMN_TYPES, type ColumnType } from "@dml/data";
+import type { ColumnType } from "@dml/data";
 
 export interface UploadRequest {
   name: string;
