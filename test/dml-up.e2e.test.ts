@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEFAULT_LAYOUT, findFreePort, isPortFree, REPO_ROOT } from "@dml/cli";
 import { waitFor } from "@dml/testkit";
+import { isProcessAlive } from "@dml/runtime";
 
 const CLI = join(REPO_ROOT, "packages", "cli", "dist", "main.js");
 
@@ -24,15 +25,6 @@ function launch(args: string[]): Launcher {
   proc.stderr!.on("data", (d) => (out += d));
   const exited = new Promise<number | null>((resolve) => proc.once("exit", (code) => resolve(code)));
   return { proc, output: () => out, exited };
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 async function freeEtcdPort(): Promise<number> {
@@ -59,7 +51,7 @@ afterAll(async () => {
   // Anything left behind is found by the assertions; clean up regardless.
   try {
     const etcdPid = Number(readFileSync(join(stateDir, "etcd.pid"), "utf8"));
-    if (etcdPid > 0 && isAlive(etcdPid)) process.kill(etcdPid, "SIGKILL");
+    if (etcdPid > 0 && isProcessAlive(etcdPid)) process.kill(etcdPid, "SIGKILL");
   } catch {
     // no etcd pid file: nothing to clean
   }
@@ -107,7 +99,7 @@ describe("dml up", () => {
       DEFAULT_LAYOUT.gateways,
     ]);
     expect(first.pids).toHaveLength(9);
-    for (const pid of first.pids) expect(isAlive(pid)).toBe(true);
+    for (const pid of first.pids) expect(isProcessAlive(pid)).toBe(true);
   });
 
   it("refuses a second launcher on the same state dir, saying so clearly", async () => {
@@ -123,7 +115,7 @@ describe("dml up", () => {
   it("stops every process on SIGINT (Ctrl-C), leaving no orphans", async () => {
     first.launcher.proc.kill("SIGINT");
     expect(await first.launcher.exited).toBe(0);
-    for (const pid of first.pids) expect(isAlive(pid), `pid ${pid} still running`).toBe(false);
+    for (const pid of first.pids) expect(isProcessAlive(pid), `pid ${pid} still running`).toBe(false);
     expect(first.launcher.output()).toContain("stopped.");
   });
 
@@ -132,7 +124,7 @@ describe("dml up", () => {
     second.launcher.proc.kill("SIGKILL");
     await second.launcher.exited;
     const nodePids = second.pids.slice(0, -1); // the last one is etcd's
-    await waitFor(() => nodePids.every((pid) => !isAlive(pid)), {
+    await waitFor(() => nodePids.every((pid) => !isProcessAlive(pid)), {
       timeoutMs: 15_000,
       message: "every node exits when its launcher dies",
     });
@@ -141,6 +133,6 @@ describe("dml up", () => {
     expect(third.launcher.output()).toContain("left running by an earlier launcher");
     third.launcher.proc.kill("SIGINT");
     expect(await third.launcher.exited).toBe(0);
-    for (const pid of [...second.pids, ...third.pids]) expect(isAlive(pid), `pid ${pid} still running`).toBe(false);
+    for (const pid of [...second.pids, ...third.pids]) expect(isProcessAlive(pid), `pid ${pid} still running`).toBe(false);
   });
 });

@@ -8,6 +8,7 @@ import { concatArrowStreams } from "@dml/data";
 import { BatchFetcher } from "./batch-fetcher.js";
 import { checkId, newDatasetId } from "./ids.js";
 import { Upload } from "./ingest.js";
+import { deleteBatchCopies } from "./batch-copies.js";
 import type { DatasetView, RowsPage, UploadRequest } from "./types.js";
 
 export interface DatasetsDeps {
@@ -104,16 +105,8 @@ export class Datasets {
   /** Removes the manifest first (the dataset is gone at once), then the files, best effort. */
   async delete(id: string): Promise<void> {
     const m = await this.deps.repo.delete(checkId(id, "datasetId"));
-    const { directory, stores, log } = this.deps;
-    const deletions = m.batches.flatMap((b) =>
-      b.replicas.map(async (storeId) => {
-        const node = directory.get(storeId);
-        if (!node) return;
-        await stores.deleteObject(node.address, b.objectKey, { signal: AbortSignal.timeout(10_000) });
-      }),
-    );
-    const failed = (await Promise.allSettled(deletions)).filter((r) => r.status === "rejected").length;
-    if (failed > 0) log.warn({ datasetId: id, failed }, "some batch files were not deleted; orphan cleanup will remove them");
+    const failed = await deleteBatchCopies(m.batches, this.deps);
+    if (failed > 0) this.deps.log.warn({ datasetId: id, failed }, "some batch files were not deleted; orphan cleanup will remove them");
   }
 
   /** The REST shape; `replicas` counts live holders of the least-replicated batch. */

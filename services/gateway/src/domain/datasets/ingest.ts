@@ -10,6 +10,7 @@ import { storeV1 } from "@dml/proto";
 import type { Etcd3 } from "etcd3";
 import type { UploadRequest } from "./types.js";
 import type { BatchFetcher } from "./batch-fetcher.js";
+import { deleteBatchCopies } from "./batch-copies.js";
 
 const MAX_WRITES_IN_FLIGHT = 2;
 /** Generous for one batch (tens of MB) on a healthy store. */
@@ -157,20 +158,10 @@ export class Upload {
     const ipc = transform(await this.deps.fetcher.fetch(this.datasetId, old));
     const fresh = await this.writeBatch(index, old.rows, ipc, batchObjectKey(this.datasetId, index, 1));
     this.written[pos] = fresh;
-    await this.deleteCopies(old);
-  }
-
-  private async deleteCopies(batch: BatchManifest): Promise<void> {
-    const { directory, stores } = this.deps;
-    await Promise.allSettled(
-      batch.replicas.map((id) => {
-        const node = directory.get(id);
-        return node ? stores.deleteObject(node.address, batch.objectKey) : Promise.resolve();
-      }),
-    );
+    await deleteBatchCopies([old], this.deps);
   }
 
   private async deleteWritten(): Promise<void> {
-    await Promise.allSettled(this.written.map((b) => this.deleteCopies(b)));
+    await deleteBatchCopies(this.written, this.deps);
   }
 }
