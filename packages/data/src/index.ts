@@ -47,3 +47,4 @@ export { batchToRows, type CellValue, type Row, type RowRange } from "./rows.js"
 export { CsvWriter, type CsvWriterOptions } from "./csv-writer.js";
 export { floatCsvText, numberText } from "./format.js";
 export { concatArrowStreams } from "./arrow-stream.js";
+export { batchesToColumns, type ColumnValues, type DecodedColumn } from "./columns.js";

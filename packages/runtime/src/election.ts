@@ -165,18 +165,23 @@ export class LeaderElection extends EventEmitter {
    * this node is not, or no longer, the leader.
    */
   async fencedTxn(ops: IOperation[], compares: TxnCompare[] = []): Promise<boolean> {
+    return (await this.fencedTxnRevision(ops, compares)) !== undefined;
+  }
+
+  /** fencedTxn that returns the etcd revision of the write, or undefined when a caller's compare failed. */
+  async fencedTxnRevision(ops: IOperation[], compares: TxnCompare[] = []): Promise<number | undefined> {
     const fence = this.fence;
     const term = this.term;
     if (!fence) throw new StaleFenceError("not the scheduler leader");
     let txn = this.client.if(fence.key, "Create", "==", fence.revision);
     for (const c of compares) txn = txn.and(c.key, c.target, c.cmp, c.value);
     const res = await txn.then(...ops).commit();
-    if (res.succeeded) return true;
+    if (res.succeeded) return Number(res.header.revision);
     if (compares.length > 0) {
       // Tell a lost fence from a failed compare of the caller's.
       const current = await this.client.get(fence.key).exec();
       const kv = current.kvs[0];
-      if (kv && Number(kv.create_revision) === fence.revision) return false;
+      if (kv && Number(kv.create_revision) === fence.revision) return undefined;
     }
     this.opts.log.warn({ fencingRevision: fence.revision }, "fenced write rejected: leadership is gone");
     this.stepDown(term, "fenced write rejected");

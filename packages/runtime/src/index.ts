@@ -18,3 +18,4 @@ export { StoreServiceDefinition } from "./store-codec.js";
 export * from "./placement.js";
 export * from "./node-directory.js";
 export * from "./process-alive.js";
+export * from "./async-queue.js";

@@ -31,6 +31,13 @@ export function schedulerOptions() {
       default: 600_000,
       parse: parseInteger(0, 86_400_000),
     },
+    workHeartbeatMs: {
+      env: "DML_WORK_HEARTBEAT_MS",
+      flag: "--work-heartbeat-ms",
+      doc: "how often trainers report the attempts they run on their work stream",
+      default: 1000,
+      parse: parseInteger(100, 60_000),
+    },
     leaderHeartbeatMs: {
       env: "DML_LEADER_HEARTBEAT_MS",
       flag: "--leader-heartbeat-ms",

@@ -11,6 +11,20 @@ export function trainerOptions() {
       default: () => availableParallelism(),
       parse: parseInteger(1, 256),
     },
+    replication: {
+      env: "DML_REPLICATION",
+      flag: "--replication",
+      doc: "replicas of each model file written to the stores (capped by live stores)",
+      default: 3,
+      parse: parseInteger(1, 16),
+    },
+    progressIntervalMs: {
+      env: "DML_PROGRESS_INTERVAL_MS",
+      flag: "--progress-interval-ms",
+      doc: "how often a running task reports its progress to the leader",
+      default: 500,
+      parse: parseInteger(50, 10_000),
+    },
   };
 }
 

@@ -1,10 +1,21 @@
-import { startNode, withUnimplemented, type RunningNode } from "@dml/runtime";
+import { NodeDirectory, startNode, StoreClients, withUnimplemented, type RunningNode } from "@dml/runtime";
 import { trainerV1 } from "@dml/proto";
 import type { TrainerConfig } from "./config.js";
+import { LeaderLink } from "./leader-link.js";
+import { TaskRunner } from "./task-runner.js";
+import { WorkLoop } from "./work-loop.js";
 
-/** Starts a trainer node. Task execution and online prediction arrive with later issues. */
-export async function startTrainer(config: TrainerConfig): Promise<RunningNode> {
-  return startNode({
+export interface RunningTrainer extends RunningNode {
+  runner: TaskRunner;
+}
+
+/**
+ * Starts a trainer node: it keeps a work stream to the scheduler leader and runs the training
+ * tasks it is assigned (DML_TRAINER_SLOTS at once, each fit in a worker thread). Online
+ * prediction arrives with the models issue.
+ */
+export async function startTrainer(config: TrainerConfig): Promise<RunningTrainer> {
+  const node = await startNode({
     role: "trainer",
     config,
     services: [
@@ -16,4 +27,36 @@ export async function startTrainer(config: TrainerConfig): Promise<RunningNode> 
     record: { slots: config.slots },
     ready: { slots: config.slots },
   });
+  const directory = new NodeDirectory(node.etcd);
+  await directory.start();
+  const stores = new StoreClients();
+  const link = new LeaderLink(node.etcd, directory);
+  const loop = new WorkLoop({
+    nodeId: node.nodeId,
+    address: node.address,
+    slots: config.slots,
+    link,
+    runner: () => runner,
+    log: node.log.child({ component: "work" }),
+  });
+  const runner = new TaskRunner({
+    nodeId: node.nodeId,
+    etcd: node.etcd,
+    directory,
+    stores,
+    link,
+    replication: config.replication,
+    progressIntervalMs: config.progressIntervalMs,
+    log: node.log.child({ component: "tasks" }),
+    sendProgress: (p) => loop.sendProgress(p),
+  });
+  loop.start();
+  node.onStop(async () => {
+    await runner.stopAll();
+    await loop.stop();
+    link.close();
+    await directory.stop();
+    stores.close();
+  });
+  return Object.assign(node, { runner });
 }

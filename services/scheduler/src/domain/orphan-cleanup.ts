@@ -1,10 +1,11 @@
-// Deletes dataset objects nothing refers to: left by an upload whose gateway died, by a delete
-// that could not reach every store, by a replica that repair replaced while its store was down,
-// or by a batch rewritten at ingest. Run by the leader scheduler. An object younger than the
+// Deletes dataset and model objects nothing refers to: left by an upload whose gateway died, by a
+// delete that could not reach every store, by a replica that repair replaced while its store was
+// down, by a batch rewritten at ingest, or by a training attempt whose result was never recorded
+// (its trainer died or was fenced out). Run by the leader scheduler. An object younger than the
 // grace period is left alone: an upload or a repair copy may be about to record it.
 import type { Etcd3 } from "etcd3";
 import type { Logger } from "@dml/runtime";
-import { DATASETS_PREFIX, UPLOADS_PREFIX, type DatasetManifest } from "@dml/catalog";
+import { DATASETS_PREFIX, MODELS_PREFIX, UPLOADS_PREFIX, type DatasetManifest, type ModelRecord } from "@dml/catalog";
 import type { storeV1 } from "@dml/proto";
 import type { LiveStore } from "./replication-repair.js";
 
@@ -28,17 +29,22 @@ export async function cleanOrphans(deps: {
   // way round, or at once, its batches could be in neither, and be deleted as orphans.
   const uploads = await etcd.getAll().prefix(UPLOADS_PREFIX).keys();
   const manifests = await etcd.getAll().prefix(DATASETS_PREFIX).strings();
-  // (store id, object key) pairs the manifests vouch for.
+  const models = await etcd.getAll().prefix(MODELS_PREFIX).strings();
+  // (store id, object key) pairs the manifests and the model registry vouch for.
   const referenced = new Set<string>();
   for (const raw of Object.values(manifests)) {
     const m = JSON.parse(raw) as DatasetManifest;
     for (const b of m.batches) for (const id of b.replicas) referenced.add(`${id}\0${b.objectKey}`);
   }
+  for (const raw of Object.values(models)) {
+    const m = JSON.parse(raw) as ModelRecord;
+    for (const id of m.object.replicas) referenced.add(`${id}\0${m.object.key}`);
+  }
   const uploading = new Set(uploads.map((k) => k.slice(UPLOADS_PREFIX.length)));
   let deleted = 0;
   for (const store of live) {
-    for await (const obj of janitor.listObjects(store.address, "datasets/")) {
-      const datasetId = obj.key.split("/")[1] ?? "";
+    for await (const obj of listAll(janitor, store.address)) {
+      const datasetId = obj.key.startsWith("datasets/") ? (obj.key.split("/")[1] ?? "") : "";
       if (referenced.has(`${store.id}\0${obj.key}`) || uploading.has(datasetId)) continue;
       if (now - Date.parse(obj.createdAt) < deps.graceMs) continue;
       await janitor.deleteObject(store.address, obj.key);
@@ -47,4 +53,9 @@ export async function cleanOrphans(deps: {
     }
   }
   return { deleted };
+}
+
+async function* listAll(janitor: ObjectJanitor, address: string): AsyncIterable<storeV1.ObjectInfo> {
+  yield* janitor.listObjects(address, "datasets/");
+  yield* janitor.listObjects(address, "models/");
 }

@@ -5,7 +5,7 @@ import { DmlError, type Logger, type NodeDirectory, type StoreClients } from "@d
 import type { BatchManifest, DatasetManifest, DatasetRepository } from "@dml/catalog";
 import type { Etcd3 } from "etcd3";
 import { concatArrowStreams } from "@dml/data";
-import { BatchFetcher } from "./batch-fetcher.js";
+import { BatchFetcher } from "@dml/catalog";
 import { checkId, newDatasetId } from "./ids.js";
 import { Upload } from "./ingest.js";
 import { deleteBatchCopies } from "./batch-copies.js";

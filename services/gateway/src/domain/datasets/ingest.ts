@@ -9,7 +9,7 @@ import { fromProtoChecksum, uploadKey, type BatchManifest, type DatasetManifest,
 import { storeV1 } from "@dml/proto";
 import type { Etcd3 } from "etcd3";
 import type { UploadRequest } from "./types.js";
-import type { BatchFetcher } from "./batch-fetcher.js";
+import type { BatchFetcher } from "@dml/catalog";
 import { deleteBatchCopies } from "./batch-copies.js";
 
 const MAX_WRITES_IN_FLIGHT = 2;

@@ -5,7 +5,7 @@
 // immutable, so a cache entry never goes stale).
 import { ClientError, Status } from "nice-grpc";
 import { DmlError, type Logger, type NodeDirectory, type StoreClients } from "@dml/runtime";
-import { toProtoChecksum, type BatchManifest } from "@dml/catalog";
+import { toProtoChecksum, type BatchManifest } from "./datasets.js";
 import { storeV1 } from "@dml/proto";
 
 /** A tiny LRU bounded by total bytes. */

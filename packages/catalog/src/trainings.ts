@@ -1,0 +1,236 @@
+// Trainings, their tasks and the model registry entries, as etcd records.
+//
+//   /dml/trainings/<trainingId>/spec             TrainingSpec: written by the gateway at create
+//                                                 (with every task, in one transaction) and at cancel
+//   /dml/trainings/<trainingId>/tasks/<taskId>   TaskRecord: after creation, written only by the
+//                                                 scheduler leader, fenced (leader key revision +
+//                                                 the record's own mod revision)
+//   /dml/models/<modelId>                        ModelRecord: written by the leader in the same
+//                                                 transaction that records a task's success
+//
+// One watchable prefix per training is what lets a client resume its event stream from a revision.
+// A training's state and progress are never stored: they derive from its tasks (trainingView).
+
+export const TRAININGS_PREFIX = "/dml/trainings/";
+export const trainingPrefix = (id: string) => `${TRAININGS_PREFIX}${id}/`;
+export const trainingSpecKey = (id: string) => `${TRAININGS_PREFIX}${id}/spec`;
+export const taskKey = (trainingId: string, taskId: string) => `${TRAININGS_PREFIX}${trainingId}/tasks/${taskId}`;
+export const MODELS_PREFIX = "/dml/models/";
+export const modelKey = (id: string) => `${MODELS_PREFIX}${id}`;
+
+/** Attempts a task gets before it fails for good (a poison task never loops forever). */
+export const MAX_ATTEMPTS = 3;
+
+export type TaskType = "classification" | "regression";
+export type RunState = "queued" | "running" | "succeeded" | "failed" | "cancelled";
+export const TERMINAL_STATES: ReadonlySet<RunState> = new Set(["succeeded", "failed", "cancelled"]);
+export const isTerminal = (s: RunState) => TERMINAL_STATES.has(s);
+
+export interface CvMetricJson {
+  mean: number;
+  std: number;
+  folds: number[];
+}
+
+export interface ModelSpecJson {
+  modelId: string;
+  algorithm: string;
+  /** As requested (scikit-learn names). */
+  params: Record<string, unknown>;
+}
+
+export interface TrainingSpec {
+  id: string;
+  datasetId: string;
+  target: string;
+  task: TaskType;
+  models: ModelSpecJson[];
+  testFraction: number;
+  cvFolds: number;
+  seed: number;
+  createdAt: string;
+  cancelRequested?: boolean;
+  cancelRequestedAt?: string;
+}
+
+/** One ended attempt, kept so a task's record tells its whole story. */
+export interface AttemptRecord {
+  attempt: number;
+  trainer: string;
+  outcome: "succeeded" | "failed" | "cancelled" | "lost";
+  error?: string;
+  at: string;
+}
+
+export interface StoredObjectJson {
+  key: string;
+  size: number;
+  checksum: { algorithm: "crc32c" | "sha256"; value: string };
+  replicas: string[];
+}
+
+export interface TaskRecord {
+  id: string;
+  kind: "train";
+  trainingId: string;
+  modelId: string;
+  /** Position of the model in the training's request (queue order within a training). */
+  index: number;
+  state: RunState;
+  /** Attempts started so far; the current attempt's number while running. */
+  attempt: number;
+  /** Trainer of the current (or last) attempt. */
+  trainer?: string;
+  assignedAt?: string;
+  progress: number;
+  message?: string;
+  metrics?: Record<string, number>;
+  cvMetrics?: Record<string, CvMetricJson>;
+  error?: string;
+  startedAt?: string;
+  finishedAt?: string;
+  /** The attempt whose outcome was recorded, once: a repeat of the same call is a duplicate. */
+  completedAttempt?: number;
+  history: AttemptRecord[];
+}
+
+/** The registry entry of a trained model (the model proto's fields, JSON-shaped). */
+export interface ModelRecord {
+  id: string;
+  algorithm: string;
+  task: TaskType;
+  target: string;
+  features: Array<{ name: string; type: string }>;
+  classes?: Array<string | number | boolean>;
+  params: Record<string, unknown>;
+  metrics: Record<string, number>;
+  cvMetrics?: Record<string, CvMetricJson>;
+  featureImportance?: Record<string, number>;
+  confusionMatrix?: { labels: string[]; rows: number[][] };
+  rocCurve?: Array<{ positiveClass: string; auc: number; points: Array<{ fpr: number; tpr: number; threshold: number }> }>;
+  trainingId: string;
+  datasetId: string;
+  createdAt: string;
+  sizeBytes: number;
+  format: string;
+  object: StoredObjectJson;
+  /** Seconds spent fitting (data loading excluded). */
+  fitSeconds?: number;
+  trainer?: string;
+}
+
+export function newTaskRecord(trainingId: string, model: ModelSpecJson, index: number): TaskRecord {
+  return { id: model.modelId, kind: "train", trainingId, modelId: model.modelId, index, state: "queued", attempt: 0, progress: 0, history: [] };
+}
+
+/** The metric a training's leaderboard ranks by: higher is better for both. */
+export function primaryMetric(task: TaskType): "accuracy" | "r2" {
+  return task === "classification" ? "accuracy" : "r2";
+}
+
+export interface TrainingModelView {
+  modelId: string;
+  algorithm: string;
+  params: Record<string, unknown>;
+  state: RunState;
+  progress: number;
+  progressMessage?: string;
+  metrics: Record<string, number>;
+  cvMetrics?: Record<string, CvMetricJson>;
+  error?: string;
+  trainer?: string;
+  attempts: number;
+  startedAt?: string;
+  finishedAt?: string;
+}
+
+export interface TrainingView {
+  id: string;
+  datasetId: string;
+  target: string;
+  task: TaskType;
+  state: RunState;
+  progress: number;
+  models: TrainingModelView[];
+  leaderboard: string[];
+  primaryMetric: string;
+  testFraction: number;
+  cvFolds: number;
+  seed: number;
+  cancelRequested: boolean;
+  error?: string;
+  createdAt: string;
+  finishedAt?: string;
+}
+
+/** Score used to rank a model: the CV mean of the primary metric when CV ran, else its test value. */
+function rankScore(model: TrainingModelView, metric: string, cv: boolean): number {
+  const value = cv ? (model.cvMetrics?.[metric]?.mean ?? model.metrics[metric]) : model.metrics[metric];
+  return value === undefined || Number.isNaN(value) ? -Infinity : value;
+}
+
+/**
+ * A training as users see it, derived from its spec and tasks:
+ * RUNNING once any model runs (or ran), SUCCEEDED when all ended and one succeeded, FAILED when
+ * all failed, CANCELLED when a cancel ended it. The leaderboard ranks the succeeded models.
+ */
+export function trainingView(spec: TrainingSpec, tasks: readonly TaskRecord[]): TrainingView {
+  const byModel = new Map(tasks.map((t) => [t.modelId, t]));
+  const models: TrainingModelView[] = spec.models.map((m) => {
+    const t = byModel.get(m.modelId);
+    const state: RunState = t?.state ?? "queued";
+    return {
+      modelId: m.modelId,
+      algorithm: m.algorithm,
+      params: m.params,
+      state,
+      progress: state === "succeeded" ? 1 : (t?.progress ?? 0),
+      ...(t?.message !== undefined && { progressMessage: t.message }),
+      metrics: t?.metrics ?? {},
+      ...(t?.cvMetrics && { cvMetrics: t.cvMetrics }),
+      ...(t?.error !== undefined && { error: t.error }),
+      ...(t?.trainer !== undefined && { trainer: t.trainer }),
+      attempts: t?.attempt ?? 0,
+      ...(t?.startedAt && { startedAt: t.startedAt }),
+      ...(t?.finishedAt && { finishedAt: t.finishedAt }),
+    };
+  });
+  const states = models.map((m) => m.state);
+  const allEnded = states.every(isTerminal);
+  let state: RunState;
+  if (allEnded) {
+    if (spec.cancelRequested && states.some((s) => s === "cancelled")) state = "cancelled";
+    else if (states.some((s) => s === "succeeded")) state = "succeeded";
+    else if (states.every((s) => s === "cancelled")) state = "cancelled";
+    else state = "failed";
+  } else {
+    state = models.some((m) => m.state !== "queued" || m.attempts > 0) ? "running" : "queued";
+  }
+  const metric = primaryMetric(spec.task);
+  const cv = spec.cvFolds > 1;
+  const leaderboard = models
+    .filter((m) => m.state === "succeeded")
+    .sort((a, b) => rankScore(b, metric, cv) - rankScore(a, metric, cv) || spec.models.findIndex((x) => x.modelId === a.modelId) - spec.models.findIndex((x) => x.modelId === b.modelId))
+    .map((m) => m.modelId);
+  const finishedTimes = models.map((m) => m.finishedAt).filter((x): x is string => x !== undefined);
+  const failedAll = state === "failed" && models.length > 0;
+  const firstError = models.find((m) => m.error)?.error;
+  return {
+    id: spec.id,
+    datasetId: spec.datasetId,
+    target: spec.target,
+    task: spec.task,
+    state,
+    progress: models.length ? models.reduce((a, m) => a + (isTerminal(m.state) ? 1 : m.progress), 0) / models.length : 0,
+    models,
+    leaderboard,
+    primaryMetric: metric,
+    testFraction: spec.testFraction,
+    cvFolds: spec.cvFolds,
+    seed: spec.seed,
+    cancelRequested: spec.cancelRequested === true,
+    ...(failedAll && firstError !== undefined && { error: `every model failed; first error: ${firstError}` }),
+    createdAt: spec.createdAt,
+    ...(allEnded && finishedTimes.length > 0 && { finishedAt: finishedTimes.sort().at(-1)! }),
+  };
+}
