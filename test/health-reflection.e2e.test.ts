@@ -11,7 +11,7 @@ import { ClientError, createChannel, createClient, Status, type Channel } from "
 import { HealthDefinition } from "nice-grpc-server-health";
 import { HealthCheckResponse_ServingStatus } from "nice-grpc-server-health/lib/proto/grpc/health/v1/health.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { clusterV1, trainingV1 } from "@dml/proto";
+import { benchmarkV1, clusterV1 } from "@dml/proto";
 import { KEYS, type Role } from "@dml/runtime";
 import { TestCluster, waitFor, type TestNode } from "@dml/testkit";
 
@@ -142,15 +142,15 @@ describe("health, reflection and graceful shutdown on every node", () => {
 
   it("an unimplemented RPC answers UNIMPLEMENTED", async () => {
     const [gateway] = cluster.byRole("gateway");
-    // Trainings arrive with a later issue; until then the RPC must say so.
-    const trainings = createClient(trainingV1.TrainingServiceDefinition, channelTo(gateway!));
-    const err = await trainings.listTrainings({}, callOptions()).then(
+    // Benchmarks arrive with a later issue; until then the RPC must say so.
+    const benchmarks = createClient(benchmarkV1.BenchmarkServiceDefinition, channelTo(gateway!));
+    const err = await benchmarks.getBenchmark({ benchmarkId: "b1" }, callOptions()).then(
       () => undefined,
       (e: unknown) => e,
     );
-    expect(err, "ListTrainings must fail, not return a fake result").toBeInstanceOf(ClientError);
+    expect(err, "GetBenchmark must fail, not return a fake result").toBeInstanceOf(ClientError);
     expect((err as ClientError).code).toBe(Status.UNIMPLEMENTED);
-    expect((err as ClientError).details).toContain("ListTrainings");
+    expect((err as ClientError).details).toContain("GetBenchmark");
   });
 
   it("the gateway's ClusterService.GetCluster lists the 4 DML nodes and etcd, with the scheduler as leader", async () => {

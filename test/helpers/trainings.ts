@@ -39,3 +39,48 @@ export function assertFinalRecord(tasks: readonly TaskRecord[]): string[] {
   }
   return problems;
 }
+
+/** A seeded binary classification CSV: `cols` numeric features and a label from a noisy rule. */
+export function syntheticCsv(rows: number, cols: number, seed = 1): string {
+  let s = seed >>> 0 || 1;
+  const rand = () => {
+    s ^= s << 13;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    return (s >>> 0) / 4294967296;
+  };
+  const lines = [[...Array.from({ length: cols }, (_, j) => `f${j}`), "label"].join(",")];
+  for (let i = 0; i < rows; i++) {
+    const x = Array.from({ length: cols }, () => rand() * 2 - 1);
+    const score = x[0]! * x[1]! + Math.sin(3 * x[2]!) + 0.5 * x[3]! - 0.3 * (x[4] ?? 0) + (rand() - 0.5) * 0.6;
+    lines.push([...x.map((v) => v.toFixed(4)), score > 0 ? "yes" : "no"].join(","));
+  }
+  return lines.join("\n") + "\n";
+}
+
+let counter = 0;
+/** Records a training straight in etcd (as the gateway would), for tests of the scheduler and trainers. */
+export async function recordTraining(
+  etcd: Etcd3,
+  datasetId: string,
+  target: string,
+  models: Array<{ algorithm: string; params?: Record<string, unknown> }>,
+  opts: { task?: "classification" | "regression"; cvFolds?: number } = {},
+): Promise<string> {
+  const id = `t-test-${process.pid}-${++counter}`;
+  const specs = models.map((m, i) => ({ modelId: `${id}-m${i}`, algorithm: m.algorithm, params: m.params ?? {} }));
+  const spec = {
+    id,
+    datasetId,
+    target,
+    task: opts.task ?? "classification",
+    models: specs,
+    testFraction: 0.2,
+    cvFolds: opts.cvFolds ?? 0,
+    seed: 42,
+    createdAt: new Date().toISOString(),
+  } as const;
+  const { newTaskRecord } = await import("@dml/catalog");
+  await new TrainingRepository(etcd).create({ ...spec, models: specs }, specs.map((m, i) => newTaskRecord(id, m, i)));
+  return id;
+}

@@ -11,9 +11,11 @@ import {
   withUnimplemented,
   type RunningNode,
 } from "@dml/runtime";
-import { DatasetRepository } from "@dml/catalog";
+import { DatasetRepository, TrainingRepository } from "@dml/catalog";
 import { Datasets } from "./domain/datasets/datasets.js";
+import { Trainings } from "./domain/trainings/trainings.js";
 import { datasetService } from "./grpc/dataset-service.js";
+import { trainingService } from "./grpc/training-service.js";
 import type { GatewayConfig } from "./config.js";
 import { bearerAuthMiddleware } from "./grpc/auth-middleware.js";
 import { clusterService } from "./grpc/cluster-service.js";
@@ -46,8 +48,9 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
     leaseTtl: config.leaseTtl,
     log: log.child({ component: "datasets" }),
   });
+  const trainings = new Trainings({ etcd, repo: new TrainingRepository(etcd), datasets: new DatasetRepository(etcd) });
   const http = createRestServer({
-    router: buildRouter({ etcd, datasets, maxUploadBytes: config.maxUploadBytes }),
+    router: buildRouter({ etcd, datasets, trainings, maxUploadBytes: config.maxUploadBytes }),
     apiToken: config.apiToken,
     log: log.child({ component: "http" }),
   });
@@ -72,7 +75,7 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
       services: [
         { definition: clusterV1.ClusterServiceDefinition, implementation: clusterService(etcd) },
         { definition: datasetV1.DatasetServiceDefinition, implementation: datasetService(datasets, { maxUploadBytes: config.maxUploadBytes }) },
-        { definition: trainingV1.TrainingServiceDefinition, implementation: withUnimplemented(trainingV1.TrainingServiceDefinition) },
+        { definition: trainingV1.TrainingServiceDefinition, implementation: trainingService(trainings) },
         { definition: modelV1.ModelServiceDefinition, implementation: withUnimplemented(modelV1.ModelServiceDefinition) },
         { definition: predictionV1.PredictionServiceDefinition, implementation: withUnimplemented(predictionV1.PredictionServiceDefinition) },
         { definition: benchmarkV1.BenchmarkServiceDefinition, implementation: withUnimplemented(benchmarkV1.BenchmarkServiceDefinition) },

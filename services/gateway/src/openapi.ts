@@ -135,6 +135,74 @@ export const openApiDocument = {
         },
       },
     },
+    "/v1/trainings": {
+      post: {
+        summary: "Start a training: one task per model, queued for the trainers (validated first)",
+        requestBody: { required: true, content: { "application/json": { schema: { $ref: "#/components/schemas/CreateTrainingRequest" } } } },
+        responses: {
+          "202": { description: "The training, queued", content: { "application/json": { schema: { $ref: "#/components/schemas/Training" } } } },
+          "400": errorResponse(
+            "Invalid JSON, a body over 1 MiB, or a request the dataset cannot satisfy (details.field names it): unknown dataset, " +
+              "target not a column, an algorithm that does not fit the task, unknown parameters or bad values, too few rows, a single class",
+          ),
+        },
+      },
+      get: {
+        summary: "Every training, newest first",
+        parameters: [{ name: "datasetId", in: "query", required: false, schema: { type: "string", pattern: "^[A-Za-z0-9_-]{1,64}$" }, description: "only this dataset's trainings" }],
+        responses: {
+          "200": {
+            description: "Trainings",
+            content: { "application/json": { schema: { type: "object", properties: { trainings: { type: "array", items: { $ref: "#/components/schemas/Training" } } } } } },
+          },
+          "400": errorResponse("Bad dataset id"),
+        },
+      },
+    },
+    "/v1/trainings/{id}": {
+      get: {
+        summary: "One training: state, per-model progress and metrics, leaderboard",
+        parameters: [idParam],
+        responses: {
+          "200": { description: "The training", content: { "application/json": { schema: { $ref: "#/components/schemas/Training" } } } },
+          "400": errorResponse("Bad id"),
+          "404": errorResponse("No such training"),
+        },
+      },
+    },
+    "/v1/trainings/{id}/cancel": {
+      post: {
+        summary: "Cancel a training: queued models are dropped, running ones stop; idempotent, a finished training is returned unchanged",
+        parameters: [idParam],
+        responses: {
+          "202": { description: "The training with cancelRequested set (its state turns cancelled once running models stopped)", content: { "application/json": { schema: { $ref: "#/components/schemas/Training" } } } },
+          "400": errorResponse("Bad id"),
+          "404": errorResponse("No such training"),
+        },
+      },
+    },
+    "/v1/trainings/{id}/events": {
+      get: {
+        summary: "Server-Sent Events of a training's progress and state changes, until it ends (resumable)",
+        description:
+          "Each event is `id: <etcd revision>`, `event: snapshot|progress|state`, `data: <Training JSON>`. Without a resume point the " +
+          "first event is a snapshot. The stream ends after the event in which the training reaches a terminal state (a finished " +
+          "training yields one snapshot). Resume with the `Last-Event-ID` header (EventSource does it) or `?fromRevision=`: every " +
+          "change after that revision is replayed. A `: keepalive` comment is sent every 15 s. A reconnect whose Last-Event-ID is " +
+          "past the end gets 204, which stops an EventSource.",
+        parameters: [
+          idParam,
+          { name: "fromRevision", in: "query", required: false, schema: { type: "integer", minimum: 1 }, description: "revision of the last event received" },
+          { name: "Last-Event-ID", in: "header", required: false, schema: { type: "string" }, description: "same as fromRevision; wins over it" },
+        ],
+        responses: {
+          "200": { description: "The event stream", content: { "text/event-stream": { schema: { type: "string" } } } },
+          "204": { description: "Resumed after the training had already ended: nothing more to send" },
+          "400": errorResponse("Bad id or revision"),
+          "404": errorResponse("No such training"),
+        },
+      },
+    },
     "/openapi.json": {
       get: {
         summary: "This document",
@@ -219,6 +287,84 @@ export const openApiDocument = {
           pid: { type: "integer" },
         },
       },
+      CvMetric: {
+        type: "object",
+        required: ["mean", "std", "folds"],
+        properties: { mean: { type: "number" }, std: { type: "number", description: "sample standard deviation across folds" }, folds: { type: "array", items: { type: "number" } } },
+      },
+      TrainingModel: {
+        type: "object",
+        required: ["modelId", "algorithm", "params", "state", "progress", "metrics", "attempts"],
+        properties: {
+          modelId: { type: "string", description: "also the model's id in the registry once it succeeds" },
+          algorithm: { $ref: "#/components/schemas/Algorithm" },
+          params: { type: "object", description: "as requested (scikit-learn names)" },
+          state: { $ref: "#/components/schemas/RunState" },
+          progress: { type: "number", minimum: 0, maximum: 1 },
+          progressMessage: { type: "string", examples: ["tree 40/100"] },
+          metrics: { type: "object", additionalProperties: { type: "number" }, description: "test-split metrics once succeeded" },
+          cvMetrics: { type: "object", additionalProperties: { $ref: "#/components/schemas/CvMetric" } },
+          error: { type: "string" },
+          trainer: { type: "string", description: "node id of the trainer of the current (or last) attempt" },
+          attempts: { type: "integer", description: "attempts started so far; a model fails after 3" },
+          startedAt: { type: "string", format: "date-time" },
+          finishedAt: { type: "string", format: "date-time" },
+        },
+      },
+      Training: {
+        type: "object",
+        required: ["id", "datasetId", "target", "task", "state", "progress", "models", "leaderboard", "primaryMetric", "testFraction", "cvFolds", "seed", "cancelRequested", "createdAt"],
+        properties: {
+          id: { type: "string" },
+          datasetId: { type: "string" },
+          target: { type: "string" },
+          task: { enum: ["classification", "regression"] },
+          state: { $ref: "#/components/schemas/RunState" },
+          progress: { type: "number", minimum: 0, maximum: 1, description: "mean of the models' progress" },
+          models: { type: "array", items: { $ref: "#/components/schemas/TrainingModel" }, description: "in request order" },
+          leaderboard: { type: "array", items: { type: "string" }, description: "model ids of the succeeded models, best first" },
+          primaryMetric: { type: "string", examples: ["accuracy", "r2"], description: "what the leaderboard ranks by (its CV mean when cvFolds > 1)" },
+          testFraction: { type: "number" },
+          cvFolds: { type: "integer" },
+          seed: { type: "integer" },
+          cancelRequested: { type: "boolean" },
+          error: { type: "string" },
+          createdAt: { type: "string", format: "date-time" },
+          finishedAt: { type: "string", format: "date-time", description: "set once the training reached a terminal state" },
+        },
+      },
+      CreateTrainingRequest: {
+        type: "object",
+        required: ["datasetId", "target", "task", "models"],
+        additionalProperties: false,
+        properties: {
+          datasetId: { type: "string", pattern: "^[A-Za-z0-9_-]{1,64}$" },
+          target: { type: "string", description: "the column to predict; the other columns are the features" },
+          task: { enum: ["classification", "regression"], description: "regression needs an integer or number target" },
+          models: {
+            type: "array",
+            minItems: 1,
+            maxItems: 32,
+            items: {
+              type: "object",
+              required: ["algorithm"],
+              additionalProperties: false,
+              properties: {
+                algorithm: { $ref: "#/components/schemas/Algorithm" },
+                params: { type: "object", description: "scikit-learn names and meanings, e.g. {\"n_estimators\": 100, \"max_depth\": 8}" },
+              },
+            },
+          },
+          testFraction: { type: "number", exclusiveMinimum: 0, exclusiveMaximum: 1, default: 0.2 },
+          cvFolds: { type: "integer", minimum: 0, maximum: 20, default: 0, description: "k-fold cross-validation on the training split; 0 or 1: none" },
+          seed: { type: "integer", minimum: 0, maximum: 4294967295, default: 42 },
+        },
+      },
+      Algorithm: {
+        enum: ["random_forest", "gradient_boosting", "decision_tree", "logistic_regression", "linear_regression", "svm", "naive_bayes", "knn"],
+        description: "logistic_regression, svm, naive_bayes: classification only; linear_regression: regression only",
+      },
+      RunState: { enum: ["queued", "running", "succeeded", "failed", "cancelled"] },
       Cluster: {
         type: "object",
         required: ["leader", "nodes"],

@@ -5,8 +5,10 @@ import { sendJson } from "./errors.js";
 import { Router } from "./router.js";
 import { addDatasetRoutes } from "./datasets-routes.js";
 import type { Datasets } from "../domain/datasets/datasets.js";
+import type { Trainings } from "../domain/trainings/trainings.js";
+import { addTrainingRoutes } from "./trainings-routes.js";
 
-export function buildRouter(deps: { etcd: Etcd3; datasets: Datasets; maxUploadBytes: number }): Router {
+export function buildRouter(deps: { etcd: Etcd3; datasets: Datasets; trainings: Trainings; maxUploadBytes: number }): Router {
   const router = new Router()
     .on("GET", "/healthz", ({ res }) => sendJson(res, 200, { status: "ok" }))
     .on("GET", "/v1/cluster", async ({ res }) => {
@@ -19,5 +21,5 @@ export function buildRouter(deps: { etcd: Etcd3; datasets: Datasets; maxUploadBy
       res.writeHead(200, { "content-type": "text/html; charset=utf-8", "content-length": Buffer.byteLength(html) });
       res.end(html);
     });
-  return addDatasetRoutes(router, deps);
+  return addTrainingRoutes(addDatasetRoutes(router, deps), deps);
 }
