@@ -13,12 +13,12 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createChannel, createClient, ClientError, Status } from "nice-grpc";
 import { workV1 } from "@dml/proto";
-import { TrainingRepository } from "@dml/catalog";
+import type { TrainingView } from "@dml/catalog";
 import { CLIENT_OPTIONS } from "@dml/runtime";
 import { TestCluster, waitFor, type TestNode } from "@dml/testkit";
 import type { Etcd3 } from "etcd3";
 import { uploadCsv } from "./helpers/datasets.js";
-import { assertFinalRecord, isEnded, readTraining, recordTraining, syntheticCsv, waitForTraining } from "./helpers/trainings.js";
+import { assertFinalRecord, isEnded, postJson, readTraining, syntheticCsv, waitForTraining } from "./helpers/trainings.js";
 
 const LEASE_TTL = 3;
 let cluster: TestCluster;
@@ -29,6 +29,13 @@ const killed = new Set<string>();
 // ~10 s of fitting on one core: long enough to kill things in the middle.
 const LONG = { algorithm: "random_forest", params: { n_estimators: 500 } };
 const SHORT = { algorithm: "naive_bayes" };
+
+/** Starts a training through the REST API. */
+async function train(models: Array<{ algorithm: string; params?: Record<string, unknown> }>): Promise<string> {
+  const res = await postJson<TrainingView>(`${cluster.httpUrl}/v1/trainings`, { datasetId, target: "label", task: "classification", models });
+  expect(res.status).toBe(202);
+  return res.body.id;
+}
 
 async function trainerNode(id: string | undefined): Promise<TestNode> {
   if (!id) throw new Error("task has no trainer");
@@ -60,7 +67,7 @@ afterAll(async () => {
 
 describe("trainings under failure", () => {
   it("requeues a killed trainer's task within the lease TTL and completes it elsewhere", async () => {
-    const id = await recordTraining(etcd, datasetId, "label", [LONG, SHORT]);
+    const id = await train([LONG, SHORT]);
     const { trainer } = await whenRunning(id, 0);
     const killedAt = Date.now();
     await kill(await trainerNode(trainer));
@@ -78,7 +85,7 @@ describe("trainings under failure", () => {
   });
 
   it("survives kill -9 of the leader scheduler mid-training", async () => {
-    const id = await recordTraining(etcd, datasetId, "label", [LONG, LONG, SHORT]);
+    const id = await train([LONG, LONG, SHORT]);
     await whenRunning(id, 0);
     const before = await cluster.leadership(etcd);
     const leader = cluster.node(before!.leaderId);
@@ -96,7 +103,7 @@ describe("trainings under failure", () => {
   });
 
   it("fences out a SIGSTOPped trainer whose task was reassigned", async () => {
-    const id = await recordTraining(etcd, datasetId, "label", [LONG]);
+    const id = await train([LONG]);
     const { trainer } = await whenRunning(id, 0);
     const zombie = await trainerNode(trainer);
     zombie.pause();
@@ -132,7 +139,7 @@ describe("trainings under failure", () => {
   });
 
   it("fails a poison task after 3 attempts with the reason, and completes the rest", async () => {
-    const id = await recordTraining(etcd, datasetId, "label", [LONG, SHORT, SHORT]);
+    const id = await train([LONG, SHORT, SHORT]);
     for (let attempt = 1; attempt <= 3; attempt++) {
       const { trainer } = await whenRunning(id, 0, attempt);
       await kill(await trainerNode(trainer));
@@ -150,10 +157,12 @@ describe("trainings under failure", () => {
 
   it("cancel stops running tasks within 2 s and schedules nothing after", async () => {
     const live = cluster.byRole("trainer").filter((n) => !killed.has(n.id)).length;
-    const id = await recordTraining(etcd, datasetId, "label", [...Array.from({ length: live }, () => LONG), SHORT, SHORT]);
+    const id = await train([...Array.from({ length: live }, () => LONG), SHORT, SHORT]);
     await waitForTraining(etcd, id, (v) => v.models.slice(0, live).every((m) => m.state === "running" && m.progress > 0), 60_000, "every trainer busy");
     const asked = Date.now();
-    await new TrainingRepository(etcd).requestCancel(id);
+    const cancel = await postJson<TrainingView>(`${cluster.httpUrl}/v1/trainings/${id}/cancel`, {});
+    expect(cancel.status).toBe(202);
+    expect(cancel.body.cancelRequested).toBe(true);
     const { view, tasks } = await waitForTraining(etcd, id, isEnded, 10_000);
     expect(Date.now() - asked).toBeLessThan(2500);
     expect(view.state).toBe("cancelled");

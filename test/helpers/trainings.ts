@@ -58,29 +58,55 @@ export function syntheticCsv(rows: number, cols: number, seed = 1): string {
   return lines.join("\n") + "\n";
 }
 
-let counter = 0;
-/** Records a training straight in etcd (as the gateway would), for tests of the scheduler and trainers. */
-export async function recordTraining(
-  etcd: Etcd3,
-  datasetId: string,
-  target: string,
-  models: Array<{ algorithm: string; params?: Record<string, unknown> }>,
-  opts: { task?: "classification" | "regression"; cvFolds?: number } = {},
-): Promise<string> {
-  const id = `t-test-${process.pid}-${++counter}`;
-  const specs = models.map((m, i) => ({ modelId: `${id}-m${i}`, algorithm: m.algorithm, params: m.params ?? {} }));
-  const spec = {
-    id,
-    datasetId,
-    target,
-    task: opts.task ?? "classification",
-    models: specs,
-    testFraction: 0.2,
-    cvFolds: opts.cvFolds ?? 0,
-    seed: 42,
-    createdAt: new Date().toISOString(),
-  } as const;
-  const { newTaskRecord } = await import("@dml/catalog");
-  await new TrainingRepository(etcd).create({ ...spec, models: specs }, specs.map((m, i) => newTaskRecord(id, m, i)));
-  return id;
+export interface SseEvent {
+  id?: string;
+  event?: string;
+  data: string;
+  at: number;
+}
+
+/** Reads Server-Sent Events from `url` until the stream ends or `stopAfter` events were read. */
+export async function readSse(url: string, opts: { lastEventId?: string; stopAfter?: number } = {}): Promise<{ status: number; events: SseEvent[] }> {
+  const controller = new AbortController();
+  const res = await fetch(url, { headers: opts.lastEventId ? { "last-event-id": opts.lastEventId } : {}, signal: controller.signal });
+  const events: SseEvent[] = [];
+  if (!res.body || res.status !== 200) return { status: res.status, events };
+  const decoder = new TextDecoder();
+  let buffer = "";
+  let current: Partial<SseEvent> & { data?: string } = {};
+  try {
+    for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+      buffer += decoder.decode(chunk, { stream: true });
+      let nl: number;
+      while ((nl = buffer.indexOf("\n")) >= 0) {
+        const line = buffer.slice(0, nl);
+        buffer = buffer.slice(nl + 1);
+        if (line === "") {
+          if (current.data !== undefined) events.push({ ...current, data: current.data, at: Date.now() } as SseEvent);
+          current = {};
+          if (opts.stopAfter && events.length >= opts.stopAfter) {
+            controller.abort();
+            return { status: res.status, events };
+          }
+        } else if (line.startsWith(":")) continue;
+        else {
+          const colon = line.indexOf(":");
+          const field = line.slice(0, colon);
+          const value = line.slice(colon + 1).replace(/^ /, "");
+          if (field === "data") current.data = current.data === undefined ? value : `${current.data}\n${value}`;
+          else if (field === "id") current.id = value;
+          else if (field === "event") current.event = value;
+        }
+      }
+    }
+  } catch (err) {
+    if (!controller.signal.aborted) throw err;
+  }
+  return { status: res.status, events };
+}
+
+export async function postJson<T = unknown>(url: string, body: unknown): Promise<{ status: number; body: T }> {
+  const res = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+  const text = await res.text();
+  return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T };
 }
