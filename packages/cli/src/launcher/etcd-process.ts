@@ -58,6 +58,10 @@ export async function startEtcd(opts: {
       "--listen-peer-urls", peer,
       "--initial-advertise-peer-urls", peer,
       "--initial-cluster", `dml-etcd=${peer}`,
+      // Task progress writes a revision a second per running task: keep an hour of history (what a
+      // reconnecting watcher can resume from) and compact the rest, so the database stays small.
+      "--auto-compaction-mode", "periodic",
+      "--auto-compaction-retention", "1h",
       "--logger", "zap",
       "--log-level", "warn",
     ],
