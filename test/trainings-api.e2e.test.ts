@@ -116,6 +116,15 @@ describe("a classification training end to end", () => {
     const means = cv.map((c) => c.mean);
     expect([...means].sort((a, b) => b - a)).toEqual(means);
     expect(view.models.find((m) => m.algorithm === "linear_regression")!.metrics.r2).toBeGreaterThan(0.3);
+    // The folds ran as tasks of their own, spread over the trainers, and their merged metrics
+    // are the model's CV metrics in the view and in the registry.
+    for (const m of view.models) {
+      expect(m.folds!.map((f) => f.state)).toEqual(["succeeded", "succeeded", "succeeded"]);
+      expect(m.cvMetrics!.r2!.folds).toEqual(m.folds!.map((f) => f.metrics.r2));
+      const record = JSON.parse((await etcd.get(`${MODELS_PREFIX}${m.modelId}`).string())!) as ModelRecord;
+      expect(record.cvMetrics).toEqual(m.cvMetrics);
+    }
+    expect(new Set(view.models.flatMap((m) => m.folds!.map((f) => f.trainer))).size).toBe(2);
   });
 });
 

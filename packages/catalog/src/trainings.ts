@@ -76,6 +76,10 @@ export interface TaskRecord {
   modelId: string;
   /** Position of the model in the training's request (queue order within a training). */
   index: number;
+  /** A cross-validation fold task (0-based): fits and scores that fold only, writes no model. */
+  fold?: number;
+  /** The final-model task of a model with fold tasks: it waits for this many folds, then records their merged metrics. */
+  folds?: number;
   state: RunState;
   /** Attempts started so far; the current attempt's number while running. */
   attempt: number;
@@ -123,9 +127,32 @@ export function newTaskRecord(trainingId: string, model: ModelSpecJson, index: n
   return { id: model.modelId, kind: "train", trainingId, modelId: model.modelId, index, state: "queued", attempt: 0, progress: 0, history: [] };
 }
 
+export const foldTaskId = (modelId: string, fold: number) => `${modelId}-fold-${fold}`;
+
+/**
+ * A model's tasks: one, or with cvFolds > 1 one task per fold (they run in parallel on the
+ * trainers) plus the final-model task, which runs once every fold has ended.
+ */
+export function tasksForModel(trainingId: string, model: ModelSpecJson, index: number, cvFolds: number): TaskRecord[] {
+  const final = newTaskRecord(trainingId, model, index);
+  if (!(cvFolds > 1)) return [final];
+  const folds = Array.from({ length: cvFolds }, (_, k): TaskRecord => ({ ...newTaskRecord(trainingId, model, index), id: foldTaskId(model.modelId, k), fold: k }));
+  return [...folds, { ...final, folds: cvFolds }];
+}
+
 /** The metric a training's leaderboard ranks by: higher is better for both. */
 export function primaryMetric(task: TaskType): "accuracy" | "r2" {
   return task === "classification" ? "accuracy" : "r2";
+}
+
+export interface FoldView {
+  fold: number;
+  state: RunState;
+  progress: number;
+  trainer?: string;
+  attempts: number;
+  metrics: Record<string, number>;
+  error?: string;
 }
 
 export interface TrainingModelView {
@@ -142,6 +169,8 @@ export interface TrainingModelView {
   attempts: number;
   startedAt?: string;
   finishedAt?: string;
+  /** Cross-validation fold tasks, when the folds run as tasks of their own. */
+  folds?: FoldView[];
 }
 
 export interface TrainingView {
@@ -175,26 +204,13 @@ function rankScore(model: TrainingModelView, metric: string, cv: boolean): numbe
  * all failed, CANCELLED when a cancel ended it. The leaderboard ranks the succeeded models.
  */
 export function trainingView(spec: TrainingSpec, tasks: readonly TaskRecord[]): TrainingView {
-  const byModel = new Map(tasks.map((t) => [t.modelId, t]));
-  const models: TrainingModelView[] = spec.models.map((m) => {
-    const t = byModel.get(m.modelId);
-    const state: RunState = t?.state ?? "queued";
-    return {
-      modelId: m.modelId,
-      algorithm: m.algorithm,
-      params: m.params,
-      state,
-      progress: state === "succeeded" ? 1 : (t?.progress ?? 0),
-      ...(t?.message !== undefined && { progressMessage: t.message }),
-      metrics: t?.metrics ?? {},
-      ...(t?.cvMetrics && { cvMetrics: t.cvMetrics }),
-      ...(t?.error !== undefined && { error: t.error }),
-      ...(t?.trainer !== undefined && { trainer: t.trainer }),
-      attempts: t?.attempt ?? 0,
-      ...(t?.startedAt && { startedAt: t.startedAt }),
-      ...(t?.finishedAt && { finishedAt: t.finishedAt }),
-    };
-  });
+  const finals = new Map<string, TaskRecord>();
+  const foldsOf = new Map<string, TaskRecord[]>();
+  for (const t of tasks) {
+    if (t.fold === undefined) finals.set(t.modelId, t);
+    else foldsOf.set(t.modelId, [...(foldsOf.get(t.modelId) ?? []), t]);
+  }
+  const models: TrainingModelView[] = spec.models.map((m) => modelView(m, finals.get(m.modelId), (foldsOf.get(m.modelId) ?? []).sort((a, b) => a.fold! - b.fold!)));
   const states = models.map((m) => m.state);
   const allEnded = states.every(isTerminal);
   let state: RunState;
@@ -232,5 +248,44 @@ export function trainingView(spec: TrainingSpec, tasks: readonly TaskRecord[]): 
     ...(failedAll && firstError !== undefined && { error: `every model failed; first error: ${firstError}` }),
     createdAt: spec.createdAt,
     ...(allEnded && finishedTimes.length > 0 && { finishedAt: finishedTimes.sort().at(-1)! }),
+  };
+}
+
+const partProgress = (t: TaskRecord | undefined) => (t === undefined ? 0 : t.state === "succeeded" ? 1 : t.progress);
+
+/** One model's view from its final task and its fold tasks (if any). */
+function modelView(m: ModelSpecJson, t: TaskRecord | undefined, folds: TaskRecord[]): TrainingModelView {
+  let state: RunState = t?.state ?? "queued";
+  // While the final task waits for its folds, the model runs as soon as one of them does.
+  if (state === "queued" && folds.some((f) => f.state !== "queued" || f.attempt > 0)) state = "running";
+  const active = t?.state === "running" || folds.length === 0 ? t : (folds.find((f) => f.state === "running") ?? t);
+  const parts = [t, ...folds];
+  const progress = state === "succeeded" ? 1 : parts.reduce((a, p) => a + partProgress(p), 0) / parts.length;
+  const started = parts.map((p) => p?.startedAt).filter((x): x is string => x !== undefined).sort()[0];
+  return {
+    modelId: m.modelId,
+    algorithm: m.algorithm,
+    params: m.params,
+    state,
+    progress,
+    ...(active?.message !== undefined && { progressMessage: folds.length && active !== t ? `fold ${active.fold! + 1}/${folds.length}: ${active.message}` : active.message }),
+    metrics: t?.metrics ?? {},
+    ...(t?.cvMetrics && { cvMetrics: t.cvMetrics }),
+    ...(t?.error !== undefined && { error: t.error }),
+    ...(active?.trainer !== undefined && { trainer: active.trainer }),
+    attempts: t?.attempt ?? 0,
+    ...(started && { startedAt: started }),
+    ...(t?.finishedAt && { finishedAt: t.finishedAt }),
+    ...(folds.length > 0 && {
+      folds: folds.map((f) => ({
+        fold: f.fold!,
+        state: f.state,
+        progress: partProgress(f),
+        ...(f.trainer !== undefined && { trainer: f.trainer }),
+        attempts: f.attempt,
+        metrics: f.metrics ?? {},
+        ...(f.error !== undefined && { error: f.error }),
+      })),
+    }),
   };
 }

@@ -143,12 +143,15 @@ export class TaskRunner {
       testFraction: spec.testFraction,
       cvFolds: spec.cvFolds,
       seed: spec.seed,
+      ...(spec.cvFold !== undefined && { fold: spec.cvFold }),
+      ...(spec.foldTasks && { cvMetrics: spec.cvMetrics }),
     };
     const result = await this.fitInWorker(a, job);
     if (result.type === "error") {
       if (result.kind === "cancelled") return { $case: "cancelled", cancelled: {} };
       return { $case: "failure", failure: { error: result.message, retryable: result.kind === "internal" } };
     }
+    if (result.type === "fold") return { $case: "train", train: { foldMetrics: result.metrics, fitSeconds: result.fitSeconds } };
     a.message = "writing the model";
     const object = await this.writeModel(spec.modelObjectKey, result.bytes, log);
     return {
@@ -172,12 +175,12 @@ export class TaskRunner {
     return out;
   }
 
-  private fitInWorker(a: Attempt, job: TrainJob): Promise<Extract<WorkerMessage, { type: "done" | "error" }>> {
+  private fitInWorker(a: Attempt, job: TrainJob): Promise<Extract<WorkerMessage, { type: "done" | "fold" | "error" }>> {
     return new Promise((resolve) => {
       const worker = new Worker(new URL("./train-worker.js", import.meta.url), { workerData: job });
       a.worker = worker;
       let settled = false;
-      const settle = (m: Extract<WorkerMessage, { type: "done" | "error" }>) => {
+      const settle = (m: Extract<WorkerMessage, { type: "done" | "fold" | "error" }>) => {
         if (settled) return;
         settled = true;
         a.worker = undefined;

@@ -3,7 +3,7 @@
 // and the task; output: progress messages, then the model document's bytes and its summary.
 import { parentPort, workerData } from "node:worker_threads";
 import { batchesToColumns } from "@dml/data";
-import { ALGORITHMS, FitCancelledError, modelBytes, TrainInputError, trainModel, type AlgorithmName, type FeatureColumn, type ModelDocument, type Task } from "@dml/ml";
+import { ALGORITHMS, evaluateCvFold, FitCancelledError, modelBytes, TrainInputError, trainModel, type AlgorithmName, type CvMetric, type FeatureColumn, type ModelDocument, type Task } from "@dml/ml";
 
 export interface TrainJob {
   ipcs: Uint8Array[];
@@ -15,6 +15,10 @@ export interface TrainJob {
   testFraction: number;
   cvFolds: number;
   seed: number;
+  /** A fold task: score this 0-based CV fold only. */
+  fold?: number;
+  /** The final task of a model whose folds ran as tasks: their merged metrics. */
+  cvMetrics?: Record<string, CvMetric>;
 }
 
 /** The model document without its two big parts, for the registry entry. */
@@ -23,6 +27,7 @@ export type ModelSummary = Omit<ModelDocument, "estimator" | "preprocessing">;
 export type WorkerMessage =
   | { type: "progress"; fraction: number; message: string }
   | { type: "done"; bytes: Uint8Array; summary: ModelSummary; fitSeconds: number }
+  | { type: "fold"; metrics: Record<string, number>; fitSeconds: number }
   | { type: "error"; kind: "input" | "cancelled" | "internal"; message: string };
 
 async function run(job: TrainJob, signal: AbortSignal): Promise<WorkerMessage> {
@@ -31,21 +36,25 @@ async function run(job: TrainJob, signal: AbortSignal): Promise<WorkerMessage> {
   const types = new Map(job.columns.map((c) => [c.name, c.type]));
   const columns: FeatureColumn[] = decoded.map((c) => ({ name: c.name, type: types.get(c.name) ?? "number", values: c.values }));
   const started = performance.now();
-  const { document } = await trainModel(
-    {
-      columns,
-      target: job.target,
-      task: job.task,
-      algorithm: job.algorithm,
-      params: job.params,
-      testFraction: job.testFraction,
-      cvFolds: job.cvFolds,
-      seed: job.seed,
-      signal,
-      onProgress: (p) => parentPort!.postMessage({ type: "progress", fraction: p.fraction, message: p.message } satisfies WorkerMessage),
-    },
-    ALGORITHMS,
-  );
+  const options = {
+    columns,
+    target: job.target,
+    task: job.task,
+    algorithm: job.algorithm,
+    params: job.params,
+    testFraction: job.testFraction,
+    cvFolds: job.cvFolds,
+    ...(job.cvMetrics && { cvMetrics: job.cvMetrics }),
+    seed: job.seed,
+    signal,
+    onProgress: (p: { fraction: number; message: string }) => parentPort!.postMessage({ type: "progress", fraction: p.fraction, message: p.message } satisfies WorkerMessage),
+  };
+  if (job.fold !== undefined) {
+    const metrics = await evaluateCvFold(options, job.fold, ALGORITHMS);
+    const defined = Object.fromEntries(Object.entries(metrics).filter((e): e is [string, number] => Number.isFinite(e[1])));
+    return { type: "fold", metrics: defined, fitSeconds: (performance.now() - started) / 1000 };
+  }
+  const { document } = await trainModel(options, ALGORITHMS);
   const fitSeconds = (performance.now() - started) / 1000;
   const bytes = await modelBytes(document);
   const { estimator: _e, preprocessing: _p, ...summary } = document;

@@ -6,7 +6,7 @@ import type { FeatureColumn } from "../preprocess/preprocessor.js";
 import { modelBytes, ModelFormatError, parseModel, readModel, writeModel, type ModelDocument } from "./document.js";
 import { loadModel, PredictInputError } from "./model.js";
 import { testAlgorithm } from "./test-algorithms.js";
-import { trainModel, TrainInputError } from "./train.js";
+import { evaluateCvFold, mergeCvMetrics, trainModel, TrainInputError } from "./train.js";
 
 // Test-only stand-ins for the real algorithms: a nearest-centroid classifier / mean regressor.
 const algorithms = {
@@ -263,5 +263,25 @@ describe("model document validation", () => {
     d.estimator!.k = 7;
     expect(() => loadModel(parseModel(JSON.stringify(d)), algorithms)).toThrow(/estimator state for knn: bad centroid state/);
     expect(() => loadModel(parseModel(JSON.stringify(d)), {})).toThrow(/algorithm knn is not available/);
+  });
+});
+
+describe("cross-validation folds run one at a time (fold tasks)", () => {
+  it("evaluateCvFold gives each fold's metrics exactly as trainModel's own CV, and cvMetrics passed in are recorded as they are", async () => {
+    const { columns } = iris();
+    const base = { columns, target: "species", task: "classification" as const, algorithm: "knn" as const, cvFolds: 4, seed: 3, now: FIXED };
+    const { document } = await trainModel(base, algorithms);
+    const folds = [];
+    for (let f = 0; f < 4; f++) folds.push(await evaluateCvFold(base, f, algorithms));
+    const merged = mergeCvMetrics(folds);
+    expect(merged).toEqual(document.cvMetrics);
+    const progress: Progress[] = [];
+    const final = await trainModel({ ...base, cvMetrics: merged, onProgress: (p) => progress.push(p) }, algorithms);
+    expect(final.document.cvMetrics).toEqual(merged);
+    expect(final.document.metrics).toEqual(document.metrics);
+    expect(final.document.training?.cvFolds).toBe(4);
+    expect(progress.some((p) => p.message.startsWith("fold"))).toBe(false);
+    await expect(evaluateCvFold(base, 4, algorithms)).rejects.toThrow(TrainInputError);
+    await expect(evaluateCvFold({ ...base, cvFolds: 0 }, 0, algorithms)).rejects.toThrow(TrainInputError);
   });
 });

@@ -28,6 +28,11 @@ export interface TrainOptions {
   testFraction?: number;
   /** k-fold CV on the training split when > 1; default 0 (none). */
   cvFolds?: number;
+  /**
+   * Cross-validated metrics of the cvFolds folds, computed elsewhere (each fold by
+   * evaluateCvFold, e.g. as separate tasks): recorded as they are, and the folds are not run here.
+   */
+  cvMetrics?: Record<string, CvMetric>;
   /** Default 42. */
   seed?: number;
   /** Categorical one-hot limit (default 20). */
@@ -72,11 +77,35 @@ function finiteOnly<T extends Record<string, number | undefined>>(m: T): T {
   return Object.fromEntries(Object.entries(m).filter(([, v]) => Number.isFinite(v))) as T;
 }
 
-interface Fold {
-  metrics: Metrics;
+export async function trainModel(opts: TrainOptions, algorithms: AlgorithmRegistry): Promise<TrainResult> {
+  return (await run(opts, algorithms, undefined)) as TrainResult;
 }
 
-export async function trainModel(opts: TrainOptions, algorithms: AlgorithmRegistry): Promise<TrainResult> {
+/**
+ * Fits and scores one cross-validation fold (0-based) exactly as trainModel would inside its CV,
+ * and returns the fold's metrics: the same split, folds and preprocessing for the same options.
+ */
+export async function evaluateCvFold(opts: TrainOptions, fold: number, algorithms: AlgorithmRegistry): Promise<Metrics> {
+  if (!(opts.cvFolds && opts.cvFolds > 1)) throw new TrainInputError("evaluateCvFold needs cvFolds > 1");
+  if (!(Number.isInteger(fold) && fold >= 0 && fold < opts.cvFolds)) throw new TrainInputError(`fold must be an integer in [0, ${opts.cvFolds}), got ${fold}`);
+  return (await run(opts, algorithms, fold)) as Metrics;
+}
+
+/** Merges per-fold metrics (in fold order) into mean, sample std and the folds; a metric counts only when every fold defines it. */
+export function mergeCvMetrics(folds: readonly Metrics[]): Record<string, CvMetric> {
+  const out: Record<string, CvMetric> = {};
+  if (folds.length === 0) return out;
+  for (const name of Object.keys(folds[0]!) as (keyof Metrics)[]) {
+    if (!folds.every((r) => r[name] !== undefined)) continue;
+    const vals = folds.map((r) => r[name]!);
+    const mean = vals.reduce((a, b) => a + b, 0) / vals.length;
+    const std = vals.length > 1 ? Math.sqrt(vals.reduce((a, b) => a + (b - mean) ** 2, 0) / (vals.length - 1)) : 0;
+    out[name] = { mean, std, folds: vals };
+  }
+  return out;
+}
+
+async function run(opts: TrainOptions, algorithms: AlgorithmRegistry, onlyFold: number | undefined): Promise<TrainResult | Metrics> {
   const { task, target } = opts;
   const seed = opts.seed ?? 42;
   const testFraction = opts.testFraction ?? 0.2;
@@ -126,7 +155,8 @@ export async function trainModel(opts: TrainOptions, algorithms: AlgorithmRegist
   const targetOf = (y: Int32Array | Float64Array): Target => (task === "classification" ? { task, y: y as Int32Array, nClasses: k } : { task, y: y as Float64Array });
 
   const split = trainTestSplit(n, testFraction, seed, task === "classification" ? yAll : undefined);
-  const stages = cvFolds + 1;
+  const runFolds = cvFolds > 0 && opts.cvMetrics === undefined;
+  const stages = onlyFold !== undefined ? 1 : (runFolds ? cvFolds : 0) + 1;
   let lastFraction = 0;
   const report = (stage: number, prefix: string) => (p: Progress) => {
     const f = Math.min(0.95, Math.max(lastFraction, ((stage + Math.min(1, Math.max(0, p.fraction))) / stages) * 0.95));
@@ -158,8 +188,8 @@ export async function trainModel(opts: TrainOptions, algorithms: AlgorithmRegist
   };
 
   // Cross-validation on the training split.
-  let cvMetrics: Record<string, CvMetric> | undefined;
-  if (cvFolds) {
+  let cvMetrics: Record<string, CvMetric> | undefined = cvFolds ? opts.cvMetrics : undefined;
+  if (runFolds || onlyFold !== undefined) {
     const trainY = ySub(split.train);
     let folds;
     try {
@@ -167,27 +197,25 @@ export async function trainModel(opts: TrainOptions, algorithms: AlgorithmRegist
     } catch (e) {
       throw new TrainInputError((e as Error).message);
     }
-    const results: Fold[] = [];
-    for (let f = 0; f < folds.length; f++) {
+    const runFold = async (f: number, stage: number): Promise<Metrics> => {
       const fold = folds[f]!;
       const trainPos = Int32Array.from(fold.train, (p) => split.train[p]!);
       const testPos = Int32Array.from(fold.test, (p) => split.train[p]!);
-      const { pre, fitted } = await fitOn(trainPos, f, `fold ${f + 1}/${folds.length}: `);
-      results.push({ metrics: evaluate(pre, fitted, testPos).metrics });
+      const { pre, fitted } = await fitOn(trainPos, stage, `fold ${f + 1}/${folds.length}: `);
+      return evaluate(pre, fitted, testPos).metrics;
+    };
+    if (onlyFold !== undefined) {
+      const metrics = await runFold(onlyFold, 0);
+      opts.onProgress?.({ fraction: 1, message: "done" });
+      return metrics;
     }
-    cvMetrics = {};
-    // A metric enters cvMetrics only when every fold defines it (e.g. rocAuc needs every class in each test fold).
-    for (const name of Object.keys(results[0]!.metrics) as (keyof Metrics)[]) {
-      if (!results.every((r) => r.metrics[name] !== undefined)) continue;
-      const vals = results.map((r) => r.metrics[name]!);
-      const mean = vals.reduce((a, b) => a + b, 0) / vals.length;
-      const std = vals.length > 1 ? Math.sqrt(vals.reduce((a, b) => a + (b - mean) ** 2, 0) / (vals.length - 1)) : 0;
-      cvMetrics[name] = { mean, std, folds: vals };
-    }
+    const results: Metrics[] = [];
+    for (let f = 0; f < folds.length; f++) results.push(await runFold(f, f));
+    cvMetrics = mergeCvMetrics(results);
   }
 
   // The model: fit on the whole training split, evaluate on the test split.
-  const { pre, fitted } = await fitOn(split.train, cvFolds, cvFolds ? "final: " : "");
+  const { pre, fitted } = await fitOn(split.train, stages - 1, runFolds ? "final: " : "");
   const test = evaluate(pre, fitted, split.test);
   opts.onProgress?.({ fraction: Math.max(lastFraction, 0.96), message: "evaluating" });
 

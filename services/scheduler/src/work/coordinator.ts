@@ -9,6 +9,7 @@ import { ServerError, Status } from "nice-grpc";
 import { workV1 } from "@dml/proto";
 import {
   algorithmEnum,
+  type CvMetricJson,
   isTerminal,
   modelFromProto,
   modelKey,
@@ -18,6 +19,7 @@ import {
   type TaskRecord,
   type TrainingSpec,
 } from "@dml/catalog";
+import { mergeCvMetrics } from "@dml/ml";
 import { DmlError, StaleFenceError, type LeaderElection, type Logger, type NodeDirectory } from "@dml/runtime";
 import { TaskBook } from "./task-book.js";
 import { TaskWriter } from "./task-writer.js";
@@ -126,7 +128,7 @@ export class WorkCoordinator {
 
   private async pass(book: TaskBook): Promise<void> {
     const liveTrainers = new Set(this.opts.directory.live("trainer").map((n) => n.id));
-    const queued: Array<{ spec: TrainingSpec; task: TaskRecord }> = [];
+    const queued: Array<{ spec: TrainingSpec; task: TaskRecord; cvMetrics?: Record<string, CvMetricJson> }> = [];
     const busy = new Map<string, number>();
     const trainings = [...book.trainings.values()]
       .filter((e) => e.spec)
@@ -150,14 +152,20 @@ export class WorkCoordinator {
             continue;
           }
           busy.set(trainer, (busy.get(trainer) ?? 0) + 1);
+        } else if (task.folds !== undefined) {
+          const folds = [...entry.tasks.values()].map((v) => v.value).filter((t) => t.modelId === task.modelId && t.fold !== undefined);
+          const failed = folds.find((f) => f.state === "failed" || f.state === "cancelled");
+          if (failed) await this.endWithFold(task, failed);
+          else if (folds.length === task.folds && folds.every((f) => f.state === "succeeded")) queued.push({ spec, task, cvMetrics: mergeCvMetrics(folds.sort((a, b) => a.fold! - b.fold!).map((f) => f.metrics ?? {})) });
+          // else: wait for the folds
         } else queued.push({ spec, task });
       }
     }
-    queued.sort((a, b) => a.spec.createdAt.localeCompare(b.spec.createdAt) || a.task.index - b.task.index);
-    for (const { task } of queued) {
+    queued.sort((a, b) => a.spec.createdAt.localeCompare(b.spec.createdAt) || a.task.index - b.task.index || (a.task.fold ?? -1) - (b.task.fold ?? -1));
+    for (const { task, cvMetrics } of queued) {
       const session = this.pickTrainer(busy, liveTrainers);
       if (!session) break;
-      const ok = await this.assign(task, session);
+      const ok = await this.assign(task, session, cvMetrics);
       if (ok) busy.set(session.nodeId, (busy.get(session.nodeId) ?? 0) + 1);
     }
   }
@@ -186,7 +194,7 @@ export class WorkCoordinator {
     return !session.reported.has(`${task.id}@${task.attempt}`);
   }
 
-  private async assign(task: TaskRecord, session: TrainerSession): Promise<boolean> {
+  private async assign(task: TaskRecord, session: TrainerSession, cvMetrics?: Record<string, CvMetricJson>): Promise<boolean> {
     const assignment = await this.writer.update(task.trainingId, task.id, (read) => {
       if (read.task.state !== "queued" || read.spec.cancelRequested) return { result: undefined };
       const next = assigned(read.task, session.nodeId);
@@ -194,7 +202,7 @@ export class WorkCoordinator {
         next,
         // The spec must not have changed either: a cancel that lands first wins.
         compares: [{ key: trainingSpecKey(read.spec.id), target: "Mod", cmp: "==", value: read.specModRevision }],
-        result: this.assignmentOf(read.spec, next),
+        result: this.assignmentOf(read.spec, next, cvMetrics),
       };
     });
     if (!assignment) return false;
@@ -206,7 +214,7 @@ export class WorkCoordinator {
     return true;
   }
 
-  private assignmentOf(spec: TrainingSpec, task: TaskRecord): workV1.TaskAssignment {
+  private assignmentOf(spec: TrainingSpec, task: TaskRecord, cvMetrics: Record<string, CvMetricJson> | undefined): workV1.TaskAssignment {
     const model = spec.models.find((m) => m.modelId === task.modelId)!;
     return {
       taskId: task.id,
@@ -225,11 +233,22 @@ export class WorkCoordinator {
           testFraction: spec.testFraction,
           cvFolds: spec.cvFolds,
           seed: spec.seed,
-          foldTasks: false,
-          modelObjectKey: modelObjectKey(task.modelId, task.attempt),
+          ...(task.fold !== undefined && { cvFold: task.fold }),
+          foldTasks: task.folds !== undefined,
+          cvMetrics: cvMetrics ?? {},
+          modelObjectKey: task.fold === undefined ? modelObjectKey(task.modelId, task.attempt) : "",
         },
       },
     };
+  }
+
+  /** A final-model task whose fold failed (or was cancelled) ends the same way, naming the fold. */
+  private async endWithFold(task: TaskRecord, fold: TaskRecord): Promise<void> {
+    await this.writer.update(task.trainingId, task.id, (read) => {
+      if (read.task.state !== "queued") return { result: undefined };
+      const why = `cross-validation fold ${fold.fold! + 1} ${fold.state}: ${fold.error ?? "no reason recorded"}`;
+      return { next: fold.state === "cancelled" ? cancelled(read.task, why) : { ...attemptLost(read.task, "failed", why, false) }, result: undefined };
+    });
   }
 
   private async loseAttempt(task: TaskRecord, why: string): Promise<void> {
@@ -369,6 +388,9 @@ export class WorkCoordinator {
       if (read.task.trainer !== req.nodeId && read.task.history.every((h) => h.attempt !== req.attempt || h.trainer !== req.nodeId)) {
         throw new DmlError("STALE_FENCE", `attempt ${req.attempt} of task ${req.taskId} does not belong to ${req.nodeId}`);
       }
+      if (outcome.kind === "succeeded" && (read.task.fold !== undefined) !== (model === undefined)) {
+        throw new DmlError("INVALID_ARGUMENT", read.task.fold !== undefined ? "a fold task reports fold_metrics, not a model" : "a training task's result needs model and model_object");
+      }
       const v = completion(read.task, req.attempt, outcome, read.spec.cancelRequested === true);
       if (v.verdict === "duplicate") return { result: { duplicate: true } };
       if (v.verdict === "stale") throw new DmlError("STALE_FENCE", `completion of task ${req.taskId} rejected: ${v.reason}`, { taskId: req.taskId, attempt: req.attempt });
@@ -393,6 +415,7 @@ export class WorkCoordinator {
     switch (o?.$case) {
       case "train": {
         const r = o.train;
+        if (!r.model && !r.modelObject) return { outcome: { kind: "succeeded", metrics: r.foldMetrics } }; // a fold task
         if (!r.model || !r.modelObject) throw new DmlError("INVALID_ARGUMENT", "a training task's result needs model and model_object");
         if (r.model.id === "") throw new DmlError("INVALID_ARGUMENT", "model.id is required");
         const model = modelFromProto(r.model, storedObjectFromProto(r.modelObject), { fitSeconds: r.fitSeconds });

@@ -5,7 +5,7 @@ import type { Etcd3 } from "etcd3";
 import { DmlError } from "@dml/runtime";
 import {
   isTerminal,
-  newTaskRecord,
+  tasksForModel,
   trainingView,
   type DatasetRepository,
   type TrainingRepository,
@@ -46,7 +46,7 @@ export class Trainings {
       seed: req.seed,
       createdAt: (this.deps.now?.() ?? new Date()).toISOString(),
     };
-    const tasks = spec.models.map((m, i) => newTaskRecord(id, m, i));
+    const tasks = spec.models.flatMap((m, i) => tasksForModel(id, m, i, spec.cvFolds));
     await this.deps.repo.create(spec, tasks);
     return trainingView(spec, tasks);
   }

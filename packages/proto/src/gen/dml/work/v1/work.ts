@@ -14,6 +14,7 @@ import {
   Algorithm,
   algorithmFromJSON,
   algorithmToJSON,
+  CvMetric,
   TaskType,
   taskTypeFromJSON,
   taskTypeToJSON,
@@ -151,6 +152,16 @@ export interface TrainTaskSpec {
   foldTasks: boolean;
   /** Store key to write the model document under. */
   modelObjectKey: string;
+  /**
+   * With fold_tasks: the cross-validated metrics the scheduler merged from the fold tasks (each
+   * fold's metrics, in fold order), to record in the model document as they are.
+   */
+  cvMetrics: { [key: string]: CvMetric };
+}
+
+export interface TrainTaskSpec_CvMetricsEntry {
+  key: string;
+  value?: CvMetric | undefined;
 }
 
 /** What a batch prediction task needs. */
@@ -864,6 +875,7 @@ function createBaseTrainTaskSpec(): TrainTaskSpec {
     cvFold: undefined,
     foldTasks: false,
     modelObjectKey: "",
+    cvMetrics: {},
   };
 }
 
@@ -908,6 +920,9 @@ export const TrainTaskSpec: MessageFns<TrainTaskSpec> = {
     if (message.modelObjectKey !== "") {
       writer.uint32(106).string(message.modelObjectKey);
     }
+    globalThis.Object.entries(message.cvMetrics).forEach(([key, value]: [string, CvMetric]) => {
+      TrainTaskSpec_CvMetricsEntry.encode({ key: key as any, value }, writer.uint32(114).fork()).join();
+    });
     return writer;
   },
 
@@ -1028,6 +1043,17 @@ export const TrainTaskSpec: MessageFns<TrainTaskSpec> = {
             message.modelObjectKey = reader.string();
             continue;
           }
+          case 14: {
+            if (tag !== 114) {
+              break;
+            }
+
+            const entry14 = TrainTaskSpec_CvMetricsEntry.decode(reader, reader.uint32());
+            if (entry14.value !== undefined) {
+              message.cvMetrics[entry14.key] = entry14.value;
+            }
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1087,6 +1113,33 @@ export const TrainTaskSpec: MessageFns<TrainTaskSpec> = {
         : isSet(object.model_object_key)
         ? globalThis.String(object.model_object_key)
         : "",
+      cvMetrics: isObject(object.cvMetrics)
+        ? (globalThis.Object.entries(object.cvMetrics) as [string, any][]).reduce(
+          (acc: { [key: string]: CvMetric }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: CvMetric.fromJSON(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : isObject(object.cv_metrics)
+        ? (globalThis.Object.entries(object.cv_metrics) as [string, any][]).reduce(
+          (acc: { [key: string]: CvMetric }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: CvMetric.fromJSON(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
     };
   },
 
@@ -1131,6 +1184,15 @@ export const TrainTaskSpec: MessageFns<TrainTaskSpec> = {
     if (message.modelObjectKey !== "") {
       obj.modelObjectKey = message.modelObjectKey;
     }
+    if (message.cvMetrics) {
+      const entries = globalThis.Object.entries(message.cvMetrics) as [string, CvMetric][];
+      if (entries.length > 0) {
+        obj.cvMetrics = {};
+        entries.forEach(([k, v]) => {
+          obj.cvMetrics[k] = CvMetric.toJSON(v);
+        });
+      }
+    }
     return obj;
   },
 
@@ -1152,6 +1214,102 @@ export const TrainTaskSpec: MessageFns<TrainTaskSpec> = {
     message.cvFold = object.cvFold ?? undefined;
     message.foldTasks = object.foldTasks ?? false;
     message.modelObjectKey = object.modelObjectKey ?? "";
+    message.cvMetrics = (globalThis.Object.entries(object.cvMetrics ?? {}) as [string, CvMetric][]).reduce(
+      (acc: { [key: string]: CvMetric }, [key, value]: [string, CvMetric]) => {
+        if (value !== undefined) {
+          acc[key] = CvMetric.fromPartial(value);
+        }
+        return acc;
+      },
+      {},
+    );
+    return message;
+  },
+};
+
+function createBaseTrainTaskSpec_CvMetricsEntry(): TrainTaskSpec_CvMetricsEntry {
+  return { key: "", value: undefined };
+}
+
+export const TrainTaskSpec_CvMetricsEntry: MessageFns<TrainTaskSpec_CvMetricsEntry> = {
+  encode(message: TrainTaskSpec_CvMetricsEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== undefined) {
+      CvMetric.encode(message.value, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TrainTaskSpec_CvMetricsEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTrainTaskSpec_CvMetricsEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.value = CvMetric.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): TrainTaskSpec_CvMetricsEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? CvMetric.fromJSON(object.value) : undefined,
+    };
+  },
+
+  toJSON(message: TrainTaskSpec_CvMetricsEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== undefined) {
+      obj.value = CvMetric.toJSON(message.value);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<TrainTaskSpec_CvMetricsEntry>): TrainTaskSpec_CvMetricsEntry {
+    return TrainTaskSpec_CvMetricsEntry.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<TrainTaskSpec_CvMetricsEntry>): TrainTaskSpec_CvMetricsEntry {
+    const message = createBaseTrainTaskSpec_CvMetricsEntry();
+    message.key = object.key ?? "";
+    message.value = (object.value !== undefined && object.value !== null)
+      ? CvMetric.fromPartial(object.value)
+      : undefined;
     return message;
   },
 };
