@@ -309,6 +309,23 @@ export const openApiDocument = {
           attempts: { type: "integer", description: "attempts started so far; a model fails after 3" },
           startedAt: { type: "string", format: "date-time" },
           finishedAt: { type: "string", format: "date-time" },
+          folds: {
+            type: "array",
+            description: "with cvFolds > 1: the cross-validation folds, each run as a task of its own before the final model",
+            items: {
+              type: "object",
+              required: ["fold", "state", "progress", "attempts", "metrics"],
+              properties: {
+                fold: { type: "integer", description: "0-based" },
+                state: { $ref: "#/components/schemas/RunState" },
+                progress: { type: "number", minimum: 0, maximum: 1 },
+                trainer: { type: "string" },
+                attempts: { type: "integer" },
+                metrics: { type: "object", additionalProperties: { type: "number" }, description: "the fold's metrics once succeeded" },
+                error: { type: "string" },
+              },
+            },
+          },
         },
       },
       Training: {
