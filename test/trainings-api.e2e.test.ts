@@ -10,7 +10,7 @@ import { CLIENT_OPTIONS, StoreClients } from "@dml/runtime";
 import { TestCluster } from "@dml/testkit";
 import type { Etcd3 } from "etcd3";
 import { uploadCsv } from "./helpers/datasets.js";
-import { assertFinalRecord, isEnded, postJson, readSse, readTraining, syntheticCsv, waitForTraining } from "./helpers/trainings.js";
+import { assertFinalRecord, isEnded, postJson, readSse, readTraining, syntheticCsv, waitForTraining, waitNothingRunning } from "./helpers/trainings.js";
 
 let cluster: TestCluster;
 let etcd: Etcd3;
@@ -84,6 +84,7 @@ describe("a classification training end to end", () => {
     const { view, tasks } = await waitForTraining(etcd, id, isEnded, 90_000);
     expect(view.state).toBe("succeeded");
     expect(assertFinalRecord(tasks)).toEqual([]);
+    await waitNothingRunning(base);
     const got = (await (await fetch(`${base}/v1/trainings/${id}`)).json()) as TrainingView;
     expect(got.models.map((m) => m.state)).toEqual(Array(7).fill("succeeded"));
     expect(got.leaderboard).toHaveLength(7);

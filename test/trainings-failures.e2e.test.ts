@@ -18,7 +18,7 @@ import { CLIENT_OPTIONS } from "@dml/runtime";
 import { TestCluster, waitFor, type TestNode } from "@dml/testkit";
 import type { Etcd3 } from "etcd3";
 import { uploadCsv } from "./helpers/datasets.js";
-import { assertFinalRecord, isEnded, postJson, readTraining, syntheticCsv, waitForTraining } from "./helpers/trainings.js";
+import { assertFinalRecord, isEnded, postJson, readTraining, syntheticCsv, waitForTraining, waitNothingRunning } from "./helpers/trainings.js";
 
 const LEASE_TTL = 3;
 let cluster: TestCluster;
@@ -80,6 +80,7 @@ describe("trainings under failure", () => {
     expect(tasks[0]!.history[0]).toMatchObject({ attempt: 1, trainer, outcome: "lost" });
     expect(tasks[0]!.history.filter((h) => h.outcome === "succeeded")).toHaveLength(1);
     expect(assertFinalRecord(tasks)).toEqual([]);
+    await waitNothingRunning(cluster.httpUrl);
     // Replace the killed trainer so later tests keep their capacity.
     await cluster.startNode("trainer");
   });
@@ -99,6 +100,7 @@ describe("trainings under failure", () => {
     expect(view.state).toBe("succeeded");
     expect(view.models.every((m) => m.state === "succeeded")).toBe(true);
     expect(assertFinalRecord(tasks)).toEqual([]);
+    await waitNothingRunning(cluster.httpUrl);
     await cluster.startNode("scheduler");
   });
 
@@ -136,6 +138,7 @@ describe("trainings under failure", () => {
     await new Promise((r) => setTimeout(r, 3000));
     expect((await readTraining(etcd, id)).tasks[0]).toEqual(recorded);
     expect(assertFinalRecord(after.tasks)).toEqual([]);
+    await waitNothingRunning(cluster.httpUrl);
   });
 
   it("fails a poison task after 3 attempts with the reason, and completes the rest", async () => {
@@ -153,6 +156,7 @@ describe("trainings under failure", () => {
     expect(view.state).toBe("succeeded");
     expect(view.leaderboard).toHaveLength(2);
     expect(assertFinalRecord(tasks)).toEqual([]);
+    await waitNothingRunning(cluster.httpUrl);
   });
 
   it("cancel stops running tasks within 2 s and schedules nothing after", async () => {
@@ -172,6 +176,7 @@ describe("trainings under failure", () => {
     // Every running attempt was confirmed stopped by its trainer (not ended by the grace timer).
     for (const t of tasks.slice(0, live)) expect(t.history.at(-1)).toMatchObject({ outcome: "cancelled" });
     expect(assertFinalRecord(tasks)).toEqual([]);
+    await waitNothingRunning(cluster.httpUrl);
     await new Promise((r) => setTimeout(r, 1500));
     const later = await readTraining(etcd, id);
     expect(later.view.models.map((m) => [m.state, m.attempts])).toEqual(view.models.map((m) => [m.state, m.attempts]));

@@ -110,3 +110,15 @@ export async function postJson<T = unknown>(url: string, body: unknown): Promise
   const text = await res.text();
   return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T };
 }
+
+/** Waits until no trainer in /v1/cluster reports a running task (the trainers' own count). */
+export async function waitNothingRunning(base: string, timeoutMs = 10_000): Promise<void> {
+  await waitFor(
+    async () => {
+      const res = (await (await fetch(`${base}/v1/cluster`)).json()) as { nodes: Array<{ role: string; stats?: Record<string, number> }> };
+      const trainers = res.nodes.filter((n) => n.role === "trainer");
+      return trainers.length > 0 && trainers.every((n) => n.stats?.["runningTasks"] === 0);
+    },
+    { timeoutMs, intervalMs: 200, message: "every trainer idle (stats.runningTasks = 0)" },
+  );
+}

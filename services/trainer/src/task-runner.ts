@@ -29,8 +29,8 @@ export interface TaskRunnerDeps {
   log: Logger;
   /** Sends progress on the work stream (dropped while it is down; the next report carries the latest). */
   sendProgress: (p: workV1.TaskProgress) => void;
-  /** A slot freed up. */
-  onIdle?: () => void;
+  /** The number of running attempts changed. */
+  onBusyChange?: (running: number) => void;
 }
 
 type Outcome = NonNullable<workV1.CompleteTaskRequest["outcome"]>;
@@ -84,9 +84,10 @@ export class TaskRunner {
     }
     const attempt: Attempt = { taskId: assignment.taskId, attempt: assignment.attempt, progress: 0, message: "starting", controller: new AbortController() };
     this.attempts.set(assignment.taskId, attempt);
+    this.deps.onBusyChange?.(this.attempts.size);
     void this.run(attempt, assignment.spec.train).finally(() => {
       if (this.attempts.get(attempt.taskId) === attempt) this.attempts.delete(attempt.taskId);
-      this.deps.onIdle?.();
+      this.deps.onBusyChange?.(this.attempts.size);
     });
   }
 

@@ -31,6 +31,7 @@ export async function startTrainer(config: TrainerConfig): Promise<RunningTraine
   await directory.start();
   const stores = new StoreClients();
   const link = new LeaderLink(node.etcd, directory);
+  let statsWrite: Promise<unknown> = node.membership.update({ stats: { runningTasks: 0 } }).catch(() => undefined);
   const loop = new WorkLoop({
     nodeId: node.nodeId,
     address: node.address,
@@ -49,6 +50,11 @@ export async function startTrainer(config: TrainerConfig): Promise<RunningTraine
     progressIntervalMs: config.progressIntervalMs,
     log: node.log.child({ component: "tasks" }),
     sendProgress: (p) => loop.sendProgress(p),
+    // Shown in /v1/cluster (and used by tests to see that nothing is left running); updates go
+    // out one at a time so the last one wins.
+    onBusyChange: (running) => {
+      statsWrite = statsWrite.then(() => node.membership.update({ stats: { runningTasks: running } })).catch(() => undefined);
+    },
   });
   loop.start();
   node.onStop(async () => {
