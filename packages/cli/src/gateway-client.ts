@@ -27,6 +27,8 @@ export interface CallOptions {
   body?: RequestInit["body"];
   /** Overall deadline; none for long uploads and downloads. */
   timeoutMs?: number;
+  /** Aborts the request (and its body stream), e.g. an event stream the caller stops reading. */
+  signal?: AbortSignal;
 }
 
 /** Performs a request and returns the response when it is 2xx; otherwise a GatewayError. */
@@ -37,7 +39,9 @@ export async function call(target: GatewayTarget, path: string, opts: CallOption
       method: opts.method ?? "GET",
       headers: { ...(target.token && { authorization: `Bearer ${target.token}` }), ...opts.headers },
       ...(opts.body !== undefined && { body: opts.body, duplex: "half" }),
-      ...(opts.timeoutMs !== undefined && { signal: AbortSignal.timeout(opts.timeoutMs) }),
+      ...((opts.timeoutMs !== undefined || opts.signal) && {
+        signal: AbortSignal.any([...(opts.signal ? [opts.signal] : []), ...(opts.timeoutMs !== undefined ? [AbortSignal.timeout(opts.timeoutMs)] : [])]),
+      }),
     } as RequestInit);
   } catch (err) {
     const cause = (err as { cause?: Error }).cause?.message ?? (err as Error).message;

@@ -4,6 +4,7 @@ import { UsageError } from "./args.js";
 import { clusterCommand } from "./commands/cluster.js";
 import { datasetsCommand } from "./commands/datasets.js";
 import { healthCommand } from "./commands/health.js";
+import { trainCommand, trainingsCommand } from "./commands/trainings.js";
 import { upCommand } from "./commands/up.js";
 import { GatewayError } from "./gateway-client.js";
 
@@ -16,11 +17,21 @@ commands:
   datasets upload FILE [--name NAME] [--types col:type,...] [--delimiter ,] [--rows-per-batch N]
                          upload a CSV (with a progress bar) and show its schema
   datasets ls|get ID|rows ID [--offset N --limit N]|download ID [-o FILE] [--format csv|arrow]|rm ID
+  train --dataset ID --target COLUMN --task classification|regression --models ALGO,...
+        [--params JSON] [--test-fraction 0.2] [--cv N] [--seed N] [--watch]
+                         start a training job; prints its id (--watch: live progress per model,
+                         then the leaderboard; exit 1 unless it succeeded). Algorithms:
+                         random_forest, gradient_boosting, decision_tree, logistic_regression,
+                         linear_regression, svm, naive_bayes, knn. --params: scikit-learn names,
+                         by algorithm '{"random_forest":{"n_estimators":50}}' or one object per
+                         model '[{"n_estimators":50},null]'
+  trainings ls [--dataset ID]|get ID|cancel ID|watch ID
+                         list, inspect (models and leaderboard), cancel or follow trainings
   cluster [--json]       list the cluster's nodes and the leader scheduler
   health HOST:PORT       gRPC health check of any node (exit 0 when SERVING)
 
-common options: --gateway URL (or DML_GATEWAY, default http://127.0.0.1:8080),
-                --token TOKEN (or DML_API_TOKEN)
+common options: --json (machine-readable output), --gateway URL (or DML_GATEWAY, default
+                http://127.0.0.1:8080), --token TOKEN (or DML_API_TOKEN)
 `;
 
 const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
@@ -28,6 +39,8 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   cluster: clusterCommand,
   datasets: datasetsCommand,
   health: healthCommand,
+  train: trainCommand,
+  trainings: trainingsCommand,
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -60,7 +60,14 @@ export function spawnNode(opts: SpawnNodeOptions): NodeProcess {
   const lines: string[] = [];
   const waiters: Array<{ pred: (e: Record<string, unknown>, raw: string) => boolean; resolve: (e: Record<string, unknown>) => void }> = [];
   let log: WriteStream | undefined;
-  if (opts.logFile) log = createWriteStream(opts.logFile, { flags: "a" });
+  if (opts.logFile) {
+    log = createWriteStream(opts.logFile, { flags: "a" });
+    // A log file that cannot be opened (its directory removed by a test's cleanup) must not take
+    // the launcher down: the lines are still kept in memory.
+    log.on("error", () => {
+      log = undefined;
+    });
+  }
   const onLine = (raw: string) => {
     lines.push(raw);
     log?.write(raw + "\n");
