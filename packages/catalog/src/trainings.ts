@@ -1,4 +1,5 @@
-// Trainings, their tasks and the model registry entries, as etcd records.
+// Trainings, their tasks and the model registry entries, as etcd records. (Batch predictions,
+// the other kind of job, have the same layout under /dml/predictions/: see predictions.ts.)
 //
 //   /dml/trainings/<trainingId>/spec             TrainingSpec: written by the gateway at create
 //                                                 (with every task, in one transaction) and at cancel
@@ -15,6 +16,14 @@ export const TRAININGS_PREFIX = "/dml/trainings/";
 export const trainingPrefix = (id: string) => `${TRAININGS_PREFIX}${id}/`;
 export const trainingSpecKey = (id: string) => `${TRAININGS_PREFIX}${id}/spec`;
 export const taskKey = (trainingId: string, taskId: string) => `${TRAININGS_PREFIX}${trainingId}/tasks/${taskId}`;
+export const PREDICTIONS_PREFIX = "/dml/predictions/";
+
+/** The two kinds of job whose tasks the scheduler runs, and where each keeps its records. */
+export type JobKind = "training" | "prediction";
+export const JOB_PREFIXES: Readonly<Record<JobKind, string>> = { training: TRAININGS_PREFIX, prediction: PREDICTIONS_PREFIX };
+export const jobSpecKey = (kind: JobKind, jobId: string) => `${JOB_PREFIXES[kind]}${jobId}/spec`;
+export const jobTaskKey = (kind: JobKind, jobId: string, taskId: string) => `${JOB_PREFIXES[kind]}${jobId}/tasks/${taskId}`;
+export const jobKindOf = (task: Pick<TaskRecord, "kind">): JobKind => (task.kind === "predict" ? "prediction" : "training");
 export const MODELS_PREFIX = "/dml/models/";
 export const modelKey = (id: string) => `${MODELS_PREFIX}${id}`;
 
@@ -69,12 +78,22 @@ export interface StoredObjectJson {
   replicas: string[];
 }
 
+/** One result object of a batch prediction task: the predictions of one dataset batch. */
+export interface ResultObjectJson {
+  batchIndex: number;
+  rows: number;
+  object: StoredObjectJson;
+}
+
 export interface TaskRecord {
   id: string;
-  kind: "train";
-  trainingId: string;
+  /** train: fit (or one CV fold of) a model of a training; predict: a batch prediction. */
+  kind: "train" | "predict";
+  /** The training or prediction the task belongs to (see jobKindOf). */
+  jobId: string;
+  /** train: the model being trained; predict: the model predicting. */
   modelId: string;
-  /** Position of the model in the training's request (queue order within a training). */
+  /** Queue order within the job (a training's model position). */
   index: number;
   /** A cross-validation fold task (0-based): fits and scores that fold only, writes no model. */
   fold?: number;
@@ -95,6 +114,9 @@ export interface TaskRecord {
   finishedAt?: string;
   /** The attempt whose outcome was recorded, once: a repeat of the same call is a duplicate. */
   completedAttempt?: number;
+  /** predict tasks, once succeeded: rows predicted and one result object per dataset batch. */
+  rows?: number;
+  results?: ResultObjectJson[];
   history: AttemptRecord[];
 }
 
@@ -124,7 +146,7 @@ export interface ModelRecord {
 }
 
 export function newTaskRecord(trainingId: string, model: ModelSpecJson, index: number): TaskRecord {
-  return { id: model.modelId, kind: "train", trainingId, modelId: model.modelId, index, state: "queued", attempt: 0, progress: 0, history: [] };
+  return { id: model.modelId, kind: "train", jobId: trainingId, modelId: model.modelId, index, state: "queued", attempt: 0, progress: 0, history: [] };
 }
 
 export const foldTaskId = (modelId: string, fold: number) => `${modelId}-fold-${fold}`;

@@ -9,7 +9,9 @@ import {
   BatchFetcher,
   COLUMN_TYPE_ENUM,
   DatasetRepository,
+  modelKey,
   taskTypeName,
+  type ModelRecord,
   type DatasetManifest,
 } from "@dml/catalog";
 import { computeChecksum, placeReplicas, type Logger, type NodeDirectory, type StoreClients } from "@dml/runtime";
@@ -17,6 +19,7 @@ import type { AlgorithmName } from "@dml/ml";
 import type { Etcd3 } from "etcd3";
 import type { LeaderLink } from "./leader-link.js";
 import type { ModelSummary, TrainJob, WorkerMessage } from "./train-worker.js";
+import type { PredictJob, PredictWorkerMessage } from "./predict-worker.js";
 
 export interface TaskRunnerDeps {
   nodeId: string;
@@ -78,14 +81,15 @@ export class TaskRunner {
     const current = this.attempts.get(assignment.taskId);
     if (current?.attempt === assignment.attempt) return; // a repeated assignment
     if (current) this.cancel(current.taskId, current.attempt, `superseded by attempt ${assignment.attempt}`);
-    if (assignment.spec?.$case !== "train") {
-      void this.complete(assignment.taskId, assignment.attempt, { $case: "failure", failure: { error: "this trainer runs training tasks only", retryable: false } });
+    const spec = assignment.spec;
+    if (!spec) {
+      void this.complete(assignment.taskId, assignment.attempt, { $case: "failure", failure: { error: "assignment without a task spec", retryable: false } });
       return;
     }
     const attempt: Attempt = { taskId: assignment.taskId, attempt: assignment.attempt, progress: 0, message: "starting", controller: new AbortController() };
     this.attempts.set(assignment.taskId, attempt);
     this.deps.onBusyChange?.(this.attempts.size);
-    void this.run(attempt, assignment.spec.train).finally(() => {
+    void this.run(attempt, spec).finally(() => {
       if (this.attempts.get(attempt.taskId) === attempt) this.attempts.delete(attempt.taskId);
       this.deps.onBusyChange?.(this.attempts.size);
     });
@@ -110,18 +114,19 @@ export class TaskRunner {
     while (this.attempts.size > 0 && Date.now() < deadline) await sleep(50);
   }
 
-  private async run(a: Attempt, spec: workV1.TrainTaskSpec): Promise<void> {
-    const log = this.deps.log.child({ task: a.taskId, attempt: a.attempt, training: spec.trainingId });
+  private async run(a: Attempt, spec: NonNullable<workV1.TaskAssignment["spec"]>): Promise<void> {
+    const job = spec.$case === "train" ? spec.train.trainingId : spec.predict.predictionId;
+    const log = this.deps.log.child({ task: a.taskId, attempt: a.attempt, job });
     const reporter = setInterval(() => this.deps.sendProgress({ taskId: a.taskId, attempt: a.attempt, progress: a.progress, message: a.message }), this.deps.progressIntervalMs);
     let outcome: Outcome;
     try {
-      outcome = await this.train(a, spec, log);
+      outcome = spec.$case === "train" ? await this.train(a, spec.train, log) : await this.predict(a, spec.predict, log);
     } catch (err) {
       outcome = { $case: "failure", failure: { error: `trainer ${this.deps.nodeId}: ${(err as Error).message}`, retryable: true } };
     } finally {
       clearInterval(reporter);
     }
-    if (a.stop && outcome.$case !== "train") outcome = { $case: "cancelled", cancelled: {} };
+    if (a.stop && outcome.$case !== "train" && outcome.$case !== "predict") outcome = { $case: "cancelled", cancelled: {} };
     log.info({ outcome: outcome.$case, ...(outcome.$case === "failure" && { error: outcome.failure.error }) }, "attempt finished");
     await this.complete(a.taskId, a.attempt, outcome);
   }
@@ -154,11 +159,38 @@ export class TaskRunner {
     }
     if (result.type === "fold") return { $case: "train", train: { foldMetrics: result.metrics, fitSeconds: result.fitSeconds } };
     a.message = "writing the model";
-    const object = await this.writeModel(spec.modelObjectKey, result.bytes, log);
+    const object = await this.writeObject(spec.modelObjectKey, result.bytes, storeV1.ObjectKind.OBJECT_KIND_MODEL, log);
     return {
       $case: "train",
       train: { model: this.modelOf(spec, result.summary, result.bytes.byteLength), modelObject: object, foldMetrics: {}, fitSeconds: result.fitSeconds },
     };
+  }
+
+  private async predict(a: Attempt, spec: workV1.PredictTaskSpec, log: Logger): Promise<Outcome> {
+    const raw = await this.deps.etcd.get(modelKey(spec.modelId)).string();
+    if (!raw) return { $case: "failure", failure: { error: `model ${spec.modelId} not found (deleted?)`, retryable: false } };
+    const model = JSON.parse(raw) as ModelRecord;
+    const manifest = await this.datasets.get(spec.datasetId);
+    if (!manifest) return { $case: "failure", failure: { error: `dataset ${spec.datasetId} not found (deleted?)`, retryable: false } };
+    a.message = "loading the model";
+    const modelBytes = await this.fetcher.fetchObject({ ...model.object, kind: storeV1.ObjectKind.OBJECT_KIND_MODEL, what: `model ${spec.modelId}` });
+    const ipcs = await this.loadBatches(a, spec.datasetId, manifest);
+    if (a.stop) return { $case: "cancelled", cancelled: {} };
+    const target = manifest.columns.some((c) => c.name === model.target) ? model.target : undefined;
+    const job: PredictJob = { modelBytes, ipcs, ...(target !== undefined && { target }) };
+    const result = await this.inWorker<PredictWorkerMessage>(a, "./predict-worker.js", job);
+    if (result.type === "error") {
+      if (result.kind === "cancelled") return { $case: "cancelled", cancelled: {} };
+      return { $case: "failure", failure: { error: result.message, retryable: result.kind === "internal" } };
+    }
+    a.message = "writing results";
+    const results: workV1.PredictionResultObject[] = [];
+    for (const r of result.results) {
+      const key = `${spec.resultKeyPrefix}${String(r.batchIndex).padStart(6, "0")}.arrow`;
+      const object = await this.writeObject(key, r.ipc, storeV1.ObjectKind.OBJECT_KIND_RESULT, log);
+      results.push({ batchIndex: r.batchIndex, rows: r.rows, object });
+    }
+    return { $case: "predict", predict: { results, rows: result.rows, metrics: result.metrics } };
   }
 
   private async loadBatches(a: Attempt, datasetId: string, manifest: DatasetManifest): Promise<Uint8Array[]> {
@@ -177,31 +209,39 @@ export class TaskRunner {
   }
 
   private fitInWorker(a: Attempt, job: TrainJob): Promise<Extract<WorkerMessage, { type: "done" | "fold" | "error" }>> {
+    return this.inWorker(a, "./train-worker.js", job);
+  }
+
+  /** Runs a worker script for the attempt: progress updates the attempt, the first other message is the result. */
+  private inWorker<M extends { type: string }>(a: Attempt, script: string, data: unknown): Promise<Exclude<M, { type: "progress" }>> {
+    type Result = Exclude<M, { type: "progress" }>;
     return new Promise((resolve) => {
-      const worker = new Worker(new URL("./train-worker.js", import.meta.url), { workerData: job });
+      const worker = new Worker(new URL(script, import.meta.url), { workerData: data });
       a.worker = worker;
       let settled = false;
-      const settle = (m: Extract<WorkerMessage, { type: "done" | "fold" | "error" }>) => {
+      const settle = (m: Result) => {
         if (settled) return;
         settled = true;
         a.worker = undefined;
         resolve(m);
         void worker.terminate();
       };
-      worker.on("message", (m: WorkerMessage) => {
+      worker.on("message", (m: M | { type: "progress"; fraction: number; message: string }) => {
         if (m.type === "progress") {
-          a.progress = Math.max(a.progress, m.fraction);
-          a.message = m.message;
-        } else settle(m);
+          const p = m as { fraction: number; message: string };
+          a.progress = Math.max(a.progress, p.fraction);
+          a.message = p.message;
+        } else settle(m as Result);
       });
-      worker.on("error", (err) => settle({ type: "error", kind: a.stop ? "cancelled" : "internal", message: `training crashed: ${err.message}` }));
-      worker.on("exit", (code) => settle({ type: "error", kind: a.stop ? "cancelled" : "internal", message: `training worker exited (code ${code})` }));
+      const failed = (message: string) => ({ type: "error", kind: a.stop ? "cancelled" : "internal", message }) as unknown as Result;
+      worker.on("error", (err) => settle(failed(`task crashed: ${err.message}`)));
+      worker.on("exit", (code) => settle(failed(`task worker exited (code ${code})`)));
       if (a.stop) this.cancel(a.taskId, a.attempt, a.stop.reason);
     });
   }
 
-  /** Writes the model document to `replication` live stores (rendezvous order, skipping failures). */
-  private async writeModel(key: string, bytes: Uint8Array, log: Logger): Promise<workV1.StoredObject> {
+  /** Writes an object to `replication` live stores (rendezvous order, skipping failures). */
+  private async writeObject(key: string, bytes: Uint8Array, kind: storeV1.ObjectKind, log: Logger): Promise<workV1.StoredObject> {
     const live = this.deps.directory.live("store").map((n) => ({ id: n.id, address: n.address }));
     const want = Math.min(this.deps.replication, live.length);
     if (want === 0) throw new Error("no live store to write the model to");
@@ -213,16 +253,16 @@ export class TaskRunner {
       while (written.length < want && next < ranked.length) {
         const store = ranked[next++]!;
         try {
-          await this.deps.stores.putObject(store.address, { key, kind: storeV1.ObjectKind.OBJECT_KIND_MODEL, data: bytes, checksum }, { signal: AbortSignal.timeout(30_000) });
+          await this.deps.stores.putObject(store.address, { key, kind, data: bytes, checksum }, { signal: AbortSignal.timeout(30_000) });
           written.push(store.id);
           return;
         } catch (err) {
-          log.warn({ store: store.id, err: (err as Error).message }, "model write failed; trying another store");
+          log.warn({ store: store.id, key, err: (err as Error).message }, "object write failed; trying another store");
         }
       }
     };
     await Promise.all(Array.from({ length: want }, writeOne));
-    if (written.length < want) throw new Error(`model written to ${written.length} of ${want} stores`);
+    if (written.length < want) throw new Error(`${key} written to ${written.length} of ${want} stores`);
     return { key, size: bytes.byteLength, checksum, replicaNodeIds: written };
   }
 

@@ -1,11 +1,11 @@
-// Deletes dataset and model objects nothing refers to: left by an upload whose gateway died, by a
+// Deletes dataset, model and prediction-result objects nothing refers to: left by an upload whose gateway died, by a
 // delete that could not reach every store, by a replica that repair replaced while its store was
 // down, by a batch rewritten at ingest, or by a training attempt whose result was never recorded
 // (its trainer died or was fenced out). Run by the leader scheduler. An object younger than the
 // grace period is left alone: an upload or a repair copy may be about to record it.
 import type { Etcd3 } from "etcd3";
 import type { Logger } from "@dml/runtime";
-import { DATASETS_PREFIX, MODELS_PREFIX, UPLOADS_PREFIX, type DatasetManifest, type ModelRecord } from "@dml/catalog";
+import { DATASETS_PREFIX, MODELS_PREFIX, PREDICTIONS_PREFIX, UPLOADS_PREFIX, type DatasetManifest, type ModelRecord, type TaskRecord } from "@dml/catalog";
 import type { storeV1 } from "@dml/proto";
 import type { LiveStore } from "./replication-repair.js";
 
@@ -30,6 +30,7 @@ export async function cleanOrphans(deps: {
   const uploads = await etcd.getAll().prefix(UPLOADS_PREFIX).keys();
   const manifests = await etcd.getAll().prefix(DATASETS_PREFIX).strings();
   const models = await etcd.getAll().prefix(MODELS_PREFIX).strings();
+  const predictions = await etcd.getAll().prefix(PREDICTIONS_PREFIX).strings();
   // (store id, object key) pairs the manifests and the model registry vouch for.
   const referenced = new Set<string>();
   for (const raw of Object.values(manifests)) {
@@ -39,6 +40,10 @@ export async function cleanOrphans(deps: {
   for (const raw of Object.values(models)) {
     const m = JSON.parse(raw) as ModelRecord;
     for (const id of m.object.replicas) referenced.add(`${id}\0${m.object.key}`);
+  }
+  for (const [key, raw] of Object.entries(predictions)) {
+    if (!key.includes("/tasks/")) continue;
+    for (const r of (JSON.parse(raw) as TaskRecord).results ?? []) for (const id of r.object.replicas) referenced.add(`${id}\0${r.object.key}`);
   }
   const uploading = new Set(uploads.map((k) => k.slice(UPLOADS_PREFIX.length)));
   let deleted = 0;
@@ -58,4 +63,5 @@ export async function cleanOrphans(deps: {
 async function* listAll(janitor: ObjectJanitor, address: string): AsyncIterable<storeV1.ObjectInfo> {
   yield* janitor.listObjects(address, "datasets/");
   yield* janitor.listObjects(address, "models/");
+  yield* janitor.listObjects(address, "predictions/");
 }

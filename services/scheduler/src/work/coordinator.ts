@@ -9,13 +9,17 @@ import { ServerError, Status } from "nice-grpc";
 import { workV1 } from "@dml/proto";
 import {
   algorithmEnum,
-  type CvMetricJson,
   isTerminal,
+  jobKindOf,
+  jobSpecKey,
   modelFromProto,
   modelKey,
+  resultKeyPrefix,
   storedObjectFromProto,
   taskTypeEnum,
-  trainingSpecKey,
+  type CvMetricJson,
+  type JobKind,
+  type PredictionSpec,
   type TaskRecord,
   type TrainingSpec,
 } from "@dml/catalog";
@@ -58,7 +62,7 @@ export class WorkCoordinator {
     this.heartbeatMs = opts.heartbeatMs ?? 1000;
     this.unreportedGraceMs = opts.unreportedGraceMs ?? 5000;
     this.cancelGraceMs = opts.cancelGraceMs ?? 3000;
-    this.writer = new TaskWriter(opts.etcd, opts.election, (task, rev) => this.book?.noteWrite(task.trainingId, task, rev));
+    this.writer = new TaskWriter(opts.etcd, opts.election, (kind, task, rev) => this.book?.noteWrite(kind, task, rev));
     opts.election.on("elected", () => void this.lead());
     opts.election.on("lost", () => void this.standDown());
     opts.directory.on("left", (n: { role: string }) => n.role === "trainer" && this.schedulePass());
@@ -82,7 +86,7 @@ export class WorkCoordinator {
     this.book = book;
     book.on("changed", () => this.schedulePass());
     this.timer = setInterval(() => this.schedulePass(), this.opts.passIntervalMs ?? 500);
-    this.opts.log.info({ trainings: book.trainings.size }, "work coordinator leading");
+    this.opts.log.info({ jobs: book.jobs.size }, "work coordinator leading");
     this.schedulePass();
   }
 
@@ -128,17 +132,18 @@ export class WorkCoordinator {
 
   private async pass(book: TaskBook): Promise<void> {
     const liveTrainers = new Set(this.opts.directory.live("trainer").map((n) => n.id));
-    const queued: Array<{ spec: TrainingSpec; task: TaskRecord; cvMetrics?: Record<string, CvMetricJson> }> = [];
+    const queued: Array<{ createdAt: string; task: TaskRecord; cvMetrics?: Record<string, CvMetricJson> }> = [];
     const busy = new Map<string, number>();
-    const trainings = [...book.trainings.values()]
+    const jobs = [...book.jobs.values()]
       .filter((e) => e.spec)
       .sort((a, b) => a.spec!.value.createdAt.localeCompare(b.spec!.value.createdAt));
-    for (const entry of trainings) {
-      const spec = entry.spec!.value;
+    for (const entry of jobs) {
+      const createdAt = entry.spec!.value.createdAt;
+      const cancelled = entry.kind === "training" && entry.spec!.value.cancelRequested === true;
       for (const { value: task } of entry.tasks.values()) {
         if (isTerminal(task.state)) continue;
-        if (spec.cancelRequested) {
-          await this.carryOutCancel(spec, task);
+        if (cancelled) {
+          await this.carryOutCancel(entry.spec!.value as TrainingSpec, task);
           continue;
         }
         if (task.state === "running") {
@@ -156,12 +161,12 @@ export class WorkCoordinator {
           const folds = [...entry.tasks.values()].map((v) => v.value).filter((t) => t.modelId === task.modelId && t.fold !== undefined);
           const failed = folds.find((f) => f.state === "failed" || f.state === "cancelled");
           if (failed) await this.endWithFold(task, failed);
-          else if (folds.length === task.folds && folds.every((f) => f.state === "succeeded")) queued.push({ spec, task, cvMetrics: mergeCvMetrics(folds.sort((a, b) => a.fold! - b.fold!).map((f) => f.metrics ?? {})) });
+          else if (folds.length === task.folds && folds.every((f) => f.state === "succeeded")) queued.push({ createdAt, task, cvMetrics: mergeCvMetrics(folds.sort((a, b) => a.fold! - b.fold!).map((f) => f.metrics ?? {})) });
           // else: wait for the folds
-        } else queued.push({ spec, task });
+        } else queued.push({ createdAt, task });
       }
     }
-    queued.sort((a, b) => a.spec.createdAt.localeCompare(b.spec.createdAt) || a.task.index - b.task.index || (a.task.fold ?? -1) - (b.task.fold ?? -1));
+    queued.sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.task.index - b.task.index || (a.task.fold ?? -1) - (b.task.fold ?? -1));
     for (const { task, cvMetrics } of queued) {
       const session = this.pickTrainer(busy, liveTrainers);
       if (!session) break;
@@ -195,18 +200,19 @@ export class WorkCoordinator {
   }
 
   private async assign(task: TaskRecord, session: TrainerSession, cvMetrics?: Record<string, CvMetricJson>): Promise<boolean> {
-    const assignment = await this.writer.update(task.trainingId, task.id, (read) => {
+    const kind = jobKindOf(task);
+    const assignment = await this.writer.update(kind, task.jobId, task.id, (read) => {
       if (read.task.state !== "queued" || read.spec.cancelRequested) return { result: undefined };
       const next = assigned(read.task, session.nodeId);
       return {
         next,
         // The spec must not have changed either: a cancel that lands first wins.
-        compares: [{ key: trainingSpecKey(read.spec.id), target: "Mod", cmp: "==", value: read.specModRevision }],
-        result: this.assignmentOf(read.spec, next, cvMetrics),
+        compares: [{ key: jobSpecKey(kind, task.jobId), target: "Mod", cmp: "==", value: read.specModRevision }],
+        result: kind === "training" ? this.trainAssignment(read.spec, next, cvMetrics) : this.predictAssignment(read.spec, next),
       };
     });
     if (!assignment) return false;
-    this.opts.log.info({ task: task.id, training: task.trainingId, attempt: assignment.attempt, trainer: session.nodeId }, "assigned task");
+    this.opts.log.info({ task: task.id, job: task.jobId, attempt: assignment.attempt, trainer: session.nodeId }, "assigned task");
     if (!session.send({ $case: "assignment", assignment })) {
       // The stream closed in between: the trainer's next Hello (or its lease) sorts it out.
       this.opts.log.warn({ task: task.id, trainer: session.nodeId }, "assignment not delivered; stream closed");
@@ -214,7 +220,19 @@ export class WorkCoordinator {
     return true;
   }
 
-  private assignmentOf(spec: TrainingSpec, task: TaskRecord, cvMetrics: Record<string, CvMetricJson> | undefined): workV1.TaskAssignment {
+  private predictAssignment(spec: PredictionSpec, task: TaskRecord): workV1.TaskAssignment {
+    return {
+      taskId: task.id,
+      attempt: task.attempt,
+      kind: workV1.TaskKind.TASK_KIND_PREDICT,
+      spec: {
+        $case: "predict",
+        predict: { predictionId: spec.id, modelId: spec.modelId, datasetId: spec.datasetId, batchIndexes: [], resultKeyPrefix: resultKeyPrefix(spec.id, task.attempt) },
+      },
+    };
+  }
+
+  private trainAssignment(spec: TrainingSpec, task: TaskRecord, cvMetrics: Record<string, CvMetricJson> | undefined): workV1.TaskAssignment {
     const model = spec.models.find((m) => m.modelId === task.modelId)!;
     return {
       taskId: task.id,
@@ -244,7 +262,7 @@ export class WorkCoordinator {
 
   /** A final-model task whose fold failed (or was cancelled) ends the same way, naming the fold. */
   private async endWithFold(task: TaskRecord, fold: TaskRecord): Promise<void> {
-    await this.writer.update(task.trainingId, task.id, (read) => {
+    await this.writer.update(jobKindOf(task), task.jobId, task.id, (read) => {
       if (read.task.state !== "queued") return { result: undefined };
       const why = `cross-validation fold ${fold.fold! + 1} ${fold.state}: ${fold.error ?? "no reason recorded"}`;
       return { next: fold.state === "cancelled" ? cancelled(read.task, why) : { ...attemptLost(read.task, "failed", why, false) }, result: undefined };
@@ -252,7 +270,7 @@ export class WorkCoordinator {
   }
 
   private async loseAttempt(task: TaskRecord, why: string): Promise<void> {
-    await this.writer.update(task.trainingId, task.id, (read) => {
+    await this.writer.update(jobKindOf(task), task.jobId, task.id, (read) => {
       if (!isCurrent(read.task, task.attempt)) return { result: undefined };
       return { next: attemptLost(read.task, "lost", why), result: undefined };
     });
@@ -267,7 +285,7 @@ export class WorkCoordinator {
       const since = Date.parse(spec.cancelRequestedAt ?? "") || 0;
       if (Date.now() - since < this.cancelGraceMs) return;
     }
-    await this.writer.update(task.trainingId, task.id, (read) => {
+    await this.writer.update(jobKindOf(task), task.jobId, task.id, (read) => {
       if (isTerminal(read.task.state) || read.task.state !== task.state || read.task.attempt !== task.attempt) return { result: undefined };
       const reason = read.task.state === "running" ? `training cancelled (trainer ${read.task.trainer ?? "?"} did not confirm the stop)` : "training cancelled";
       return { next: cancelled(read.task, reason), result: undefined };
@@ -348,12 +366,12 @@ export class WorkCoordinator {
     const book = this.book;
     if (!book) return;
     const mine: TaskRecord[] = [];
-    for (const entry of book.trainings.values()) for (const { value } of entry.tasks.values()) if (value.state === "running" && value.trainer === session.nodeId) mine.push(value);
+    for (const entry of book.jobs.values()) for (const { value } of entry.tasks.values()) if (value.state === "running" && value.trainer === session.nodeId) mine.push(value);
     for (const r of running) {
       const task = mine.find((t) => t.id === r.taskId);
       if (!task || task.attempt !== r.attempt) {
         // Not in the book as this attempt: double-check the record before telling it to stop.
-        const current = [...book.trainings.values()].flatMap((e) => [...e.tasks.values()]).find((t) => t.value.id === r.taskId)?.value;
+        const current = book.jobOfTask(r.taskId)?.tasks.get(r.taskId)?.value;
         if (!current || !isCurrent(current, r.attempt) || current.trainer !== session.nodeId) session.cancel(r.taskId, r.attempt, "attempt is not current");
       }
     }
@@ -367,8 +385,8 @@ export class WorkCoordinator {
   /** Records progress of a current attempt; STALE_FENCE (ABORTED) otherwise. Returns whether a cancel was requested. */
   async recordProgress(nodeId: string, taskId: string, attempt: number, fraction: number, message: string): Promise<boolean> {
     this.requireLeader();
-    const trainingId = this.trainingOf(taskId);
-    return this.writer.update(trainingId, taskId, (read) => {
+    const job = this.jobOf(taskId);
+    return this.writer.update(job.kind, job.jobId, taskId, (read) => {
       if (!isCurrent(read.task, attempt) || read.task.trainer !== nodeId) {
         throw new DmlError("STALE_FENCE", `attempt ${attempt} of task ${taskId} is not current; stop working on it`, { taskId, attempt });
       }
@@ -382,13 +400,16 @@ export class WorkCoordinator {
   async complete(req: workV1.CompleteTaskRequest): Promise<{ duplicate: boolean }> {
     this.requireLeader();
     if (!req.taskId || !(req.attempt > 0) || !req.nodeId) throw new DmlError("INVALID_ARGUMENT", "node_id, task_id and attempt are required");
-    const trainingId = this.trainingOf(req.taskId);
+    const job = this.jobOf(req.taskId);
     const { outcome, model } = this.outcomeOf(req);
-    const result = await this.writer.update(trainingId, req.taskId, (read) => {
+    if ((job.kind === "prediction") !== (req.outcome?.$case === "predict") && (req.outcome?.$case === "train" || req.outcome?.$case === "predict")) {
+      throw new DmlError("INVALID_ARGUMENT", `a ${req.outcome.$case} result does not match ${job.kind} task ${req.taskId}`);
+    }
+    const result = await this.writer.update(job.kind, job.jobId, req.taskId, (read) => {
       if (read.task.trainer !== req.nodeId && read.task.history.every((h) => h.attempt !== req.attempt || h.trainer !== req.nodeId)) {
         throw new DmlError("STALE_FENCE", `attempt ${req.attempt} of task ${req.taskId} does not belong to ${req.nodeId}`);
       }
-      if (outcome.kind === "succeeded" && (read.task.fold !== undefined) !== (model === undefined)) {
+      if (outcome.kind === "succeeded" && read.kind === "training" && (read.task.fold !== undefined) !== (model === undefined)) {
         throw new DmlError("INVALID_ARGUMENT", read.task.fold !== undefined ? "a fold task reports fold_metrics, not a model" : "a training task's result needs model and model_object");
       }
       const v = completion(read.task, req.attempt, outcome, read.spec.cancelRequested === true);
@@ -426,16 +447,23 @@ export class WorkCoordinator {
         return { outcome: { kind: "failed", error: o.failure.error || "unknown error", retryable: o.failure.retryable } };
       case "cancelled":
         return { outcome: { kind: "cancelled" } };
-      case "predict":
-        throw new DmlError("INVALID_ARGUMENT", "prediction results do not match a training task");
+      case "predict": {
+        const r = o.predict;
+        const results = r.results.map((x) => {
+          if (!x.object) throw new DmlError("INVALID_ARGUMENT", `result of batch ${x.batchIndex} has no object`);
+          return { batchIndex: x.batchIndex, rows: x.rows, object: storedObjectFromProto(x.object) };
+        });
+        return { outcome: { kind: "succeeded", metrics: r.metrics, rows: r.rows, results } };
+      }
       default:
         throw new DmlError("INVALID_ARGUMENT", "outcome is required");
     }
   }
 
-  private trainingOf(taskId: string): string {
-    for (const [trainingId, entry] of this.book?.trainings ?? []) if (entry.tasks.has(taskId)) return trainingId;
-    throw new DmlError("NOT_FOUND", `task ${taskId} not found`, { taskId });
+  private jobOf(taskId: string): { kind: JobKind; jobId: string } {
+    const entry = this.book?.jobOfTask(taskId);
+    if (!entry) throw new DmlError("NOT_FOUND", `task ${taskId} not found`, { taskId });
+    return { kind: entry.kind, jobId: entry.jobId };
   }
 }
 

@@ -6,7 +6,7 @@
 import { isTerminal, MAX_ATTEMPTS, type AttemptRecord, type TaskRecord } from "@dml/catalog";
 
 export type Outcome =
-  | { kind: "succeeded"; metrics: Record<string, number>; cvMetrics?: TaskRecord["cvMetrics"] }
+  | { kind: "succeeded"; metrics: Record<string, number>; cvMetrics?: TaskRecord["cvMetrics"]; rows?: number; results?: TaskRecord["results"] }
   | { kind: "failed"; error: string; retryable: boolean }
   | { kind: "cancelled" };
 
@@ -52,7 +52,7 @@ export function attemptLost(task: TaskRecord, outcome: "lost" | "failed", error:
   return { ...task, state: "failed", error: why, message: undefined, finishedAt: at, history };
 }
 
-export function succeeded(task: TaskRecord, metrics: Record<string, number>, cvMetrics: TaskRecord["cvMetrics"], at = now()): TaskRecord {
+export function succeeded(task: TaskRecord, metrics: Record<string, number>, cvMetrics: TaskRecord["cvMetrics"], at = now(), output: Pick<TaskRecord, "rows" | "results"> = {}): TaskRecord {
   return {
     ...task,
     state: "succeeded",
@@ -60,6 +60,7 @@ export function succeeded(task: TaskRecord, metrics: Record<string, number>, cvM
     message: "done",
     metrics,
     ...(cvMetrics && { cvMetrics }),
+    ...output,
     finishedAt: at,
     completedAttempt: task.attempt,
     history: [...task.history, ended(task, "succeeded", undefined, at)],
@@ -93,7 +94,13 @@ export function completion(task: TaskRecord, attempt: number, outcome: Outcome, 
   }
   switch (outcome.kind) {
     case "succeeded":
-      return { verdict: "record", next: succeeded(task, outcome.metrics, outcome.cvMetrics) };
+      return {
+        verdict: "record",
+        next: succeeded(task, outcome.metrics, outcome.cvMetrics, undefined, {
+          ...(outcome.rows !== undefined && { rows: outcome.rows }),
+          ...(outcome.results && { results: outcome.results }),
+        }),
+      };
     case "failed":
       return { verdict: "record", next: attemptLost(task, "failed", outcome.error, outcome.retryable) };
     case "cancelled":
