@@ -8,18 +8,12 @@ import type { Etcd3 } from "etcd3";
 import { ServerError, Status } from "nice-grpc";
 import { workV1 } from "@dml/proto";
 import {
-  algorithmEnum,
   isTerminal,
   jobKindOf,
   jobSpecKey,
-  modelFromProto,
   modelKey,
-  resultKeyPrefix,
-  storedObjectFromProto,
-  taskTypeEnum,
   type CvMetricJson,
   type JobKind,
-  type PredictionSpec,
   type TaskRecord,
   type TrainingSpec,
 } from "@dml/catalog";
@@ -28,7 +22,8 @@ import { DmlError, StaleFenceError, type LeaderElection, type Logger, type NodeD
 import { TaskBook } from "./task-book.js";
 import { TaskWriter } from "./task-writer.js";
 import { TrainerSession, TrainerSessions } from "./sessions.js";
-import { assigned, attemptLost, cancelled, completion, isCurrent, withProgress, type Outcome } from "./transitions.js";
+import { outcomeOf, predictAssignment, trainAssignment } from "./messages.js";
+import { assigned, attemptLost, cancelled, completion, isCurrent, withProgress } from "./transitions.js";
 
 export interface CoordinatorOptions {
   etcd: Etcd3;
@@ -45,7 +40,6 @@ export interface CoordinatorOptions {
   cancelGraceMs?: number;
 }
 
-export const modelObjectKey = (modelId: string, attempt: number) => `models/${modelId}/attempt-${attempt}.json`;
 
 export class WorkCoordinator {
   readonly sessions = new TrainerSessions();
@@ -208,7 +202,7 @@ export class WorkCoordinator {
         next,
         // The spec must not have changed either: a cancel that lands first wins.
         compares: [{ key: jobSpecKey(kind, task.jobId), target: "Mod", cmp: "==", value: read.specModRevision }],
-        result: kind === "training" ? this.trainAssignment(read.spec, next, cvMetrics) : this.predictAssignment(read.spec, next),
+        result: kind === "training" ? trainAssignment(read.spec, next, cvMetrics) : predictAssignment(read.spec, next),
       };
     });
     if (!assignment) return false;
@@ -220,45 +214,6 @@ export class WorkCoordinator {
     return true;
   }
 
-  private predictAssignment(spec: PredictionSpec, task: TaskRecord): workV1.TaskAssignment {
-    return {
-      taskId: task.id,
-      attempt: task.attempt,
-      kind: workV1.TaskKind.TASK_KIND_PREDICT,
-      spec: {
-        $case: "predict",
-        predict: { predictionId: spec.id, modelId: spec.modelId, datasetId: spec.datasetId, batchIndexes: [], resultKeyPrefix: resultKeyPrefix(spec.id, task.attempt) },
-      },
-    };
-  }
-
-  private trainAssignment(spec: TrainingSpec, task: TaskRecord, cvMetrics: Record<string, CvMetricJson> | undefined): workV1.TaskAssignment {
-    const model = spec.models.find((m) => m.modelId === task.modelId)!;
-    return {
-      taskId: task.id,
-      attempt: task.attempt,
-      kind: workV1.TaskKind.TASK_KIND_TRAIN,
-      spec: {
-        $case: "train",
-        train: {
-          trainingId: spec.id,
-          modelId: task.modelId,
-          datasetId: spec.datasetId,
-          target: spec.target,
-          task: taskTypeEnum(spec.task),
-          algorithm: algorithmEnum(model.algorithm),
-          params: model.params,
-          testFraction: spec.testFraction,
-          cvFolds: spec.cvFolds,
-          seed: spec.seed,
-          ...(task.fold !== undefined && { cvFold: task.fold }),
-          foldTasks: task.folds !== undefined,
-          cvMetrics: cvMetrics ?? {},
-          modelObjectKey: task.fold === undefined ? modelObjectKey(task.modelId, task.attempt) : "",
-        },
-      },
-    };
-  }
 
   /** A final-model task whose fold failed (or was cancelled) ends the same way, naming the fold. */
   private async endWithFold(task: TaskRecord, fold: TaskRecord): Promise<void> {
@@ -401,7 +356,7 @@ export class WorkCoordinator {
     this.requireLeader();
     if (!req.taskId || !(req.attempt > 0) || !req.nodeId) throw new DmlError("INVALID_ARGUMENT", "node_id, task_id and attempt are required");
     const job = this.jobOf(req.taskId);
-    const { outcome, model } = this.outcomeOf(req);
+    const { outcome, model } = outcomeOf(req);
     if ((job.kind === "prediction") !== (req.outcome?.$case === "predict") && (req.outcome?.$case === "train" || req.outcome?.$case === "predict")) {
       throw new DmlError("INVALID_ARGUMENT", `a ${req.outcome.$case} result does not match ${job.kind} task ${req.taskId}`);
     }
@@ -431,34 +386,6 @@ export class WorkCoordinator {
     return result;
   }
 
-  private outcomeOf(req: workV1.CompleteTaskRequest): { outcome: Outcome; model?: ReturnType<typeof modelFromProto> } {
-    const o = req.outcome;
-    switch (o?.$case) {
-      case "train": {
-        const r = o.train;
-        if (!r.model && !r.modelObject) return { outcome: { kind: "succeeded", metrics: r.foldMetrics } }; // a fold task
-        if (!r.model || !r.modelObject) throw new DmlError("INVALID_ARGUMENT", "a training task's result needs model and model_object");
-        if (r.model.id === "") throw new DmlError("INVALID_ARGUMENT", "model.id is required");
-        const model = modelFromProto(r.model, storedObjectFromProto(r.modelObject), { fitSeconds: r.fitSeconds });
-        const cv = Object.keys(model.cvMetrics ?? {}).length ? model.cvMetrics : undefined;
-        return { outcome: { kind: "succeeded", metrics: model.metrics, cvMetrics: cv }, model };
-      }
-      case "failure":
-        return { outcome: { kind: "failed", error: o.failure.error || "unknown error", retryable: o.failure.retryable } };
-      case "cancelled":
-        return { outcome: { kind: "cancelled" } };
-      case "predict": {
-        const r = o.predict;
-        const results = r.results.map((x) => {
-          if (!x.object) throw new DmlError("INVALID_ARGUMENT", `result of batch ${x.batchIndex} has no object`);
-          return { batchIndex: x.batchIndex, rows: x.rows, object: storedObjectFromProto(x.object) };
-        });
-        return { outcome: { kind: "succeeded", metrics: r.metrics, rows: r.rows, results } };
-      }
-      default:
-        throw new DmlError("INVALID_ARGUMENT", "outcome is required");
-    }
-  }
 
   private jobOf(taskId: string): { kind: JobKind; jobId: string } {
     const entry = this.book?.jobOfTask(taskId);
