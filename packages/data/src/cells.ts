@@ -97,46 +97,71 @@ export function scanNumberFrom(b: Uint8Array, start: number, limit: number, text
   return scanNumberBody(b, i, limit, text, shift, start, negative);
 }
 
+/** A DataView of the bytes scanNumberBody last read, for its 4-digits-at-a-time loads. */
+let wordBytes: Uint8Array | undefined;
+let words: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0));
+
+function wordsOf(b: Uint8Array): DataView<ArrayBufferLike> {
+  if (b !== wordBytes) {
+    words = new DataView(b.buffer, b.byteOffset, b.byteLength);
+    wordBytes = b;
+  }
+  return words;
+}
+
+/** Whether all 4 bytes of a little-endian word are ASCII digits (SWAR: one test instead of four). */
+function fourDigits(w: number): boolean {
+  return ((w & 0xf0f0f0f0) | (((w + 0x06060606) & 0xf0f0f0f0) >>> 4)) === 0x33333333;
+}
+
+/** The value of 4 ASCII digits read as a little-endian word (the first digit in the low byte). */
+function fourDigitsValue(w: number): number {
+  w -= 0x30303030;
+  w = (w * 10 + (w >>> 8)) & 0x00ff00ff; // digit pairs in bytes 0 and 2
+  return (w * 100 + (w >>> 16)) & 0xffff;
+}
+
 /** Digits, fraction and exponent from `i` (after the sign at `first`, if any) up to `n` at most; the end in `parsed.end`. */
 function scanNumberBody(b: Uint8Array, i: number, n: number, text: string, shift: number, first: number, negative: boolean): number {
   let c = 0;
-  // Significant digits accumulate in two int32 parts of up to 9 digits each (short dependency
-  // chains); leading zeros are skipped. More than 18 significant digits: `overflow`.
+  // Significant digits (leading zeros skipped) accumulate in `high`, exact up to 15 digits, then
+  // up to 3 more in `low`: the mantissa is high * 10^lowDigits + low. More than 18: `overflow`.
+  // Once a significant digit is seen, whole words of 4 digits are taken at a time.
+  const view = wordsOf(b);
   let high = 0;
   let low = 0;
   let nd = 0;
+  let dot = -1; // where the decimal point is, if any
   const intStart = i;
-  for (; i < n; i++) {
-    const d = b[i]! - 48;
-    if (d < 0 || d > 9) break;
-    if (nd < 9) {
-      if (nd === 0 && d === 0) continue;
-      high = high * 10 + d;
-    } else if (nd < 18) low = low * 10 + d;
-    nd++;
-  }
-  let digits = i - intStart;
-  let fraction = 0;
-  let integer = true;
-  if (i < n && b[i] === 46) {
-    integer = false;
-    const fracStart = ++i;
-    for (; i < n; i++) {
-      const d = b[i]! - 48;
-      if (d < 0 || d > 9) break;
-      if (nd < 9) {
-        if (nd === 0 && d === 0) continue;
-        high = high * 10 + d;
-      } else if (nd < 18) low = low * 10 + d;
-      nd++;
+  while (i < n) {
+    if (nd > 0 && nd <= 11 && i + 4 <= n) {
+      const w = view.getUint32(i, true);
+      if (fourDigits(w)) {
+        high = high * 10000 + fourDigitsValue(w);
+        nd += 4;
+        i += 4;
+        continue;
+      }
     }
-    fraction = i - fracStart;
-    digits += fraction;
+    const d = b[i]! - 48;
+    if (d >= 0 && d <= 9) {
+      i++;
+      if (nd === 0 && d === 0) continue;
+      if (nd < 15) high = high * 10 + d;
+      else if (nd < 18) low = low * 10 + d;
+      nd++;
+    } else if (d === -2 && dot < 0) {
+      dot = i++; // "."
+    } else break;
   }
+  const integer = dot < 0;
+  const fraction = integer ? 0 : i - dot - 1;
+  const digits = i - intStart - (integer ? 0 : 1);
   if (digits === 0) return NOT_NUMERIC;
   let exp10 = -fraction;
+  let isInteger = integer;
   if (i < n && (b[i] === 101 || b[i] === 69)) {
-    integer = false;
+    isInteger = false;
     if (++i === n) return NOT_NUMERIC;
     c = b[i]!;
     let expNegative = false;
@@ -156,13 +181,14 @@ function scanNumberBody(b: Uint8Array, i: number, n: number, text: string, shift
   }
   parsed.end = i;
   const overflow = nd > 18;
-  const lowDigits = nd > 9 ? nd - 9 : 0;
+  const lowDigits = nd > 15 ? Math.min(nd, 18) - 15 : 0;
   // Exact when below 2^53 (and then the test is exact too: a true value of 2^53 or more rounds
-  // to at least 2^53).
-  const m = overflow ? Infinity : lowDigits === 0 ? high : high * POW10[lowDigits]! + low;
+  // to at least 2^53). With an overflow, a lower bound past 2^53 (high has 15 digits). Written
+  // without a conditional: a phi with a constant made TurboFan box m, an allocation per cell.
+  const m = high * POW10[lowDigits]! + low;
 
-  if (integer) {
-    if (m < TWO_53) {
+  if (isInteger) {
+    if (!overflow && m < TWO_53) {
       parsed.value = negative ? -m : m;
       return SAFE_INTEGER;
     }
@@ -171,10 +197,10 @@ function scanNumberBody(b: Uint8Array, i: number, n: number, text: string, shift
   let v = NaN;
   if (m === 0) v = 0;
   // Both operands exact and one rounding step: correctly rounded (Clinger's fast path).
-  else if (m < TWO_53) {
+  else if (!overflow && m < TWO_53) {
     if (exp10 >= -22 && exp10 <= 22) v = exp10 < 0 ? m / POW10[-exp10]! : m * POW10[exp10]!;
-  } else if (!overflow && exp10 < 0 && exp10 >= -22) {
-    v = divideExactly(high, POW10[lowDigits]!, low, POW10[-exp10]!);
+  } else if (!overflow && exp10 < 0 && exp10 >= -22 && divideExactly(high, POW10[lowDigits]!, low, POW10[-exp10]!)) {
+    v = quotient[0]!;
   }
   // Anything else (over 18 digits, big exponents, near-halfway cases): let V8 round it.
   if (v !== v) v = Math.abs(Number(text.slice(intStart + shift, i + shift)));
@@ -201,14 +227,17 @@ function productError(a: number, b: number, p: number): number {
   return ah * bh - p + ah * bl + al * bh + al * bl;
 }
 
+/** divideExactly's result: a double returned from a call that is not inlined is a heap allocation. */
+const quotient = new Float64Array(1);
+
 /**
  * The double nearest to (high * scale + low) / p, where that integer M has 16-18 digits (past 2^53,
  * so not exact in one double) and p = 10^k <= 10^22: Number()'s answer, about ten times faster.
  * M is held exactly as a double-double (H + L); a candidate v is accepted only when the exact
- * residual M - v * p shows it within half an ulp of M / p, with a margin; NaN (use Number()) near
- * a halfway point or a power of two.
+ * residual M - v * p shows it within half an ulp of M / p, with a margin. The quotient goes to
+ * `quotient[0]`; false (use Number()) near a halfway point or a power of two.
  */
-function divideExactly(high: number, scale: number, low: number, p: number): number {
+function divideExactly(high: number, scale: number, low: number, p: number): boolean {
   let h = high * scale;
   let l = productError(high, scale, h);
   const s = h + low; // integers below 2^60: the sum's error is exact too (TwoSum)
@@ -220,17 +249,20 @@ function divideExactly(high: number, scale: number, low: number, p: number): num
     bits[0] = v;
     const top = bitWords[1]!;
     const exponent = (top >>> 20) & 0x7ff;
-    if (exponent === 0 || exponent === 0x7ff || ((top & 0xfffff) === 0 && bitWords[0] === 0)) return NaN;
+    if (exponent === 0 || exponent === 0x7ff || ((top & 0xfffff) === 0 && bitWords[0] === 0)) return false;
     const ulp = POW2[exponent - 1075 + 1074]!;
     const vp = v * p;
     const residual = h - vp + (l - productError(v, p, vp)); // M - v * p, to within ~2^-50 ulp * p
     const t = residual / (ulp * p); // (M / p - v) in ulps of v
-    if (Math.abs(t) < 0.499999) return v;
+    if (Math.abs(t) < 0.499999) {
+      quotient[0] = v;
+      return true;
+    }
     const k = Math.round(t);
-    if (Math.abs(t - k) > 0.499999) return NaN;
+    if (Math.abs(t - k) > 0.499999) return false;
     v += k * ulp;
   }
-  return NaN;
+  return false;
 }
 
 function scanInfinity(word: string, negative: boolean): number {

@@ -40,6 +40,11 @@ const AFTER_QUOTE = 3; // just after a quote inside a quoted field: `""`, or the
 export interface CsvParserOptions {
   /** One character (default ","): for example "\t" or ";". Not a quote, CR or LF. */
   delimiter?: string;
+  /**
+   * The caller hands each pushed chunk over and never changes its bytes afterwards (an upload's
+   * freshly received buffers), so a sink that keeps a chunk's bytes gets a view, not a copy.
+   */
+  adoptChunks?: boolean;
 }
 
 /** Receives a data record's fields in order, then the record's end. */
@@ -94,6 +99,7 @@ export class CsvScanner {
   /** The delimiter cannot continue a number, so FieldSink.numberAt's end is the field's end. */
   private readonly numberDelimiter: boolean;
   private readonly makeSink: SinkFactory;
+  private readonly adoptChunks: boolean;
   private headerSink: HeaderSink | undefined = new HeaderSink();
   private sink: FieldSink;
   private headerRow: string[] | undefined;
@@ -129,6 +135,7 @@ export class CsvScanner {
     this.delim = d.charCodeAt(0);
     this.numberDelimiter = !"0123456789.eE+-".includes(d);
     this.makeSink = makeSink;
+    this.adoptChunks = options.adoptChunks === true;
     this.sink = this.headerSink!;
   }
 
@@ -451,9 +458,10 @@ export class CsvScanner {
     this.mode = mode;
   }
 
-  /** Tells the sink which chunk later spans point into. The bytes are copied: the caller owns its chunks. */
+  /** Tells the sink which chunk later spans point into. The bytes are copied unless the caller gave its chunks away. */
   private announce(): void {
-    const bytes = this.sink.wantsBytes === true && this.currentBytes !== undefined ? this.currentBytes.slice() : undefined;
+    const ascii = this.sink.wantsBytes === true ? this.currentBytes : undefined;
+    const bytes = ascii === undefined || this.adoptChunks ? ascii : ascii.slice();
     this.sink.chunk(this.current, bytes);
   }
 

@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { tableFromIPC, Type } from "apache-arrow";
 import { describe, expect, it } from "vitest";
 import { CsvError, DataError } from "./errors.js";
-import { BatchBuilder } from "./ingest.js";
+import { BatchBuilder, CsvIngest, type IngestBatch } from "./ingest.js";
 import { ingest, rowsOf } from "./test-support.js";
 
 const fixture = (name: string) => readFileSync(new URL(`../../../test/fixtures/${name}`, import.meta.url));
@@ -273,5 +273,37 @@ describe("BatchBuilder with records", () => {
     expect(result.lastBatches.map((b) => b.rows)).toEqual([1]);
     expect(result.rows).toBe(3);
     expect(() => new BatchBuilder(["a"], { rowsPerBatch: 0 })).toThrow(DataError);
+  });
+});
+
+describe("CsvIngest.end before finish", () => {
+  it("returns the last batch first and then the same statistics as finish alone", () => {
+    const csv = "a,b,c\n" + Array.from({ length: 250 }, (_, i) => `${i % 7},${i * 0.5},${i % 3 === 0 ? "x" : i}`).join("\n") + "\n";
+    const bytes = new TextEncoder().encode(csv);
+    const options = { rowsPerBatch: 100, adoptChunks: true };
+    const whole = ingest(bytes, options, 512);
+
+    const job = new CsvIngest(options);
+    const batches: IngestBatch[] = [];
+    for (let at = 0; at < bytes.length; at += 512) batches.push(...job.push(bytes.subarray(at, at + 512)));
+    batches.push(...job.end());
+    let steps = 0;
+    while (job.statsStep()) steps++;
+    const result = job.finish();
+
+    expect(steps).toBe(3);
+    expect(result.lastBatches).toEqual([]);
+    expect(batches.map((b) => [b.index, b.rows])).toEqual(whole.batches.map((b) => [b.index, b.rows]));
+    batches.forEach((b, i) => expect(Buffer.compare(b.ipc, whole.batches[i]!.ipc)).toBe(0));
+    const { lastBatches: _, ...rest } = result;
+    const { lastBatches: __, ...expected } = whole.result;
+    expect(rest).toEqual(expected);
+  });
+
+  it("reports a bad file from end, as finish would", () => {
+    const job = new CsvIngest();
+    job.push(new TextEncoder().encode("a,b\n"));
+    expect(() => job.end()).toThrow(CsvError);
+    expect(() => job.finish()).toThrow(CsvError);
   });
 });

@@ -91,6 +91,8 @@ export class BatchBuilder implements FieldSink {
   readonly wantsBytes = true;
   private readonly lines: Float64Array;
   private completed: IngestBatch[] = [];
+  /** Columns of the last batch whose statistics end() left for statsStep() or finish(). */
+  private pendingStats: { column: TypedColumn; stats: ColumnStatsBuilder }[] = [];
   private chunkText = "";
   private chunkBytes: Uint8Array | undefined;
   private chunkRef = -1;
@@ -101,6 +103,7 @@ export class BatchBuilder implements FieldSink {
   private chars = 0;
   private rows = 0;
   private done = false;
+  private ended = false;
 
   constructor(header: readonly string[], options: BatchBuilderOptions = {}) {
     this.names = [...header];
@@ -234,13 +237,18 @@ export class BatchBuilder implements FieldSink {
 
   record(line: number): void {
     if (this.done) throw new Error("BatchBuilder: record after finish()");
+    if (this.ended) throw new Error("BatchBuilder: record after end()");
     this.column = 0;
     this.lines[this.pending++] = line;
     if (this.pending === this.rowsPerBatch || this.chars >= this.maxChars) this.completed.push(this.flush()!);
   }
 
-  /** Emits the pending rows as a batch now (undefined when none are pending). */
-  flush(): IngestBatch | undefined {
+  /**
+   * Emits the pending rows as a batch now (undefined when none are pending). With `deferStats`
+   * (the last batch only: its columns are views of buffers a next batch would reuse), the rows'
+   * statistics wait for statsStep() or finish().
+   */
+  flush(deferStats = false): IngestBatch | undefined {
     const rows = this.pending;
     if (rows === 0) return undefined;
     const schema: ColumnSchema[] = [];
@@ -259,7 +267,8 @@ export class BatchBuilder implements FieldSink {
         column = inferred.column;
         type = inferred.type;
       }
-      addToStats(column, this.stats[j]!);
+      if (deferStats) this.pendingStats.push({ column, stats: this.stats[j]! });
+      else addToStats(column, this.stats[j]!);
       columns.push(column);
       schema.push({ name, type });
     }
@@ -276,12 +285,34 @@ export class BatchBuilder implements FieldSink {
     return batch;
   }
 
+  /**
+   * No more records: returns the batches not taken yet and the last rows as a batch, before the
+   * statistics of those rows are added (statsStep(), finish()), so the caller can start storing
+   * them first. finish() then lists no lastBatches.
+   */
+  end(): IngestBatch[] {
+    if (this.done) throw new Error("BatchBuilder: end after finish()");
+    if (this.ended) throw new Error("BatchBuilder.end called twice");
+    const batches = this.takeBatches();
+    const last = this.flush(true);
+    if (last !== undefined) batches.push(last);
+    this.ended = true;
+    return batches;
+  }
+
+  /** Adds the statistics end() left for one column; false when none are left. */
+  statsStep(): boolean {
+    const next = this.pendingStats.shift();
+    if (next === undefined) return false;
+    addToStats(next.column, next.stats);
+    return true;
+  }
+
   /** Flushes the last rows and returns the dataset's schema, statistics and the batches to conform. */
   finish(): IngestResult {
     if (this.done) throw new Error("BatchBuilder.finish called twice");
-    const lastBatches = this.takeBatches();
-    const last = this.flush();
-    if (last !== undefined) lastBatches.push(last);
+    const lastBatches = this.ended ? [] : this.end();
+    while (this.statsStep());
     this.done = true;
     const schema: ColumnSchema[] = [];
     const columns: ColumnSummary[] = [];
@@ -335,10 +366,27 @@ export class CsvIngest {
     });
   }
 
+  /**
+   * Ends the upload's bytes and returns its last batches at once, before the statistics of their
+   * rows: store them while statsStep() runs (one column per call), then call finish(), which
+   * lists no lastBatches. finish() alone does all of it.
+   */
+  end(): IngestBatch[] {
+    return this.guard(() => {
+      this.scanner.end(); // throws for an empty file or one without data rows
+      return this.builder!.end();
+    });
+  }
+
+  /** Adds one column's pending statistics after end(); false when none are left. */
+  statsStep(): boolean {
+    return this.guard(() => this.builder?.statsStep() ?? false);
+  }
+
   /** Ends the upload: returns the schema, statistics, stale batches and the last batch. */
   finish(): IngestResult {
     return this.guard(() => {
-      this.scanner.end(); // throws for an empty file or one without data rows
+      this.scanner.end(); // throws for an empty file or one without data rows; a no-op after end()
       return this.builder!.finish();
     });
   }

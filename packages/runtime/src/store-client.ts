@@ -59,6 +59,33 @@ export interface ObjectReader {
   close(): Promise<void>;
 }
 
+/**
+ * The chunks of objects being written, as views of their bytes (no copy), shared by concurrent
+ * writes of the same bytes (a batch's R replicas): the codec encodes a chunk object once
+ * (store-codec.ts), not once per replica. Dropped when the last such write ends.
+ */
+const writing = new Map<Uint8Array, { chunks: Buffer[]; writers: number }>();
+
+function acquireChunks(data: Uint8Array): Buffer[] {
+  let entry = writing.get(data);
+  if (entry === undefined) {
+    const chunks: Buffer[] = [];
+    for (let offset = 0; offset < data.length; offset += STORE_CHUNK_BYTES) {
+      const end = Math.min(offset + STORE_CHUNK_BYTES, data.length);
+      chunks.push(Buffer.from(data.buffer, data.byteOffset + offset, end - offset));
+    }
+    entry = { chunks, writers: 0 };
+    writing.set(data, entry);
+  }
+  entry.writers++;
+  return entry.chunks;
+}
+
+function releaseChunks(data: Uint8Array): void {
+  const entry = writing.get(data)!;
+  if (--entry.writers === 0) writing.delete(data);
+}
+
 export class StoreClients {
   private readonly channels = new Map<string, { channel: Channel; client: storeV1.StoreServiceClient }>();
 
@@ -79,17 +106,18 @@ export class StoreClients {
   async putObject(address: string, input: PutObjectInput, opts: StoreCallOptions = {}): Promise<PutObjectResult> {
     const checksum = input.checksum ?? computeChecksum(input.data);
     const { data } = input;
+    const chunks = acquireChunks(data);
     async function* messages(): AsyncIterable<storeV1.PutObjectRequest> {
       yield { part: { $case: "header", header: { key: input.key, kind: input.kind, size: data.length, checksum } } };
-      for (let offset = 0; offset < data.length; offset += STORE_CHUNK_BYTES) {
-        const end = Math.min(offset + STORE_CHUNK_BYTES, data.length);
-        // A view, not a copy: the encoder reads it before the next chunk is produced.
-        yield { part: { $case: "chunk", chunk: Buffer.from(data.buffer, data.byteOffset + offset, end - offset) } };
-      }
+      for (const chunk of chunks) yield { part: { $case: "chunk", chunk } };
     }
-    const res = await this.client(address).putObject(messages(), { signal: opts.signal });
-    if (!res.object) throw new DmlError("INTERNAL", `store ${address} answered PutObject without the object's info`);
-    return { object: res.object, alreadyExisted: res.alreadyExisted };
+    try {
+      const res = await this.client(address).putObject(messages(), { signal: opts.signal });
+      if (!res.object) throw new DmlError("INTERNAL", `store ${address} answered PutObject without the object's info`);
+      return { object: res.object, alreadyExisted: res.alreadyExisted };
+    } finally {
+      releaseChunks(data);
+    }
   }
 
   /**

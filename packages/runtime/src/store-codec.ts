@@ -22,7 +22,9 @@ function varintSize(n: number): number {
 /** The encoding of a message whose only field is `chunk` (field 2). */
 export function encodeChunkMessage(chunk: Uint8Array): Buffer {
   const length = chunk.length;
-  const out = Buffer.allocUnsafe(1 + varintSize(length) + length);
+  // allocUnsafeSlow: a buffer of its own (not a slice of the shared pool), so the codec can hand
+  // its ArrayBuffer on without a copy.
+  const out = Buffer.allocUnsafeSlow(1 + varintSize(length) + length);
   let at = 0;
   out[at++] = CHUNK_TAG;
   let n = length;
@@ -55,6 +57,22 @@ export function decodeChunkMessage(input: Uint8Array): Buffer | undefined {
   return Buffer.from(input.buffer, input.byteOffset + at, length);
 }
 
+/** Encodings of chunks sent recently, by chunk object: a batch sent to R stores is encoded once. */
+const encodings = new WeakMap<Uint8Array, Buffer>();
+
+function encodedChunk(chunk: Uint8Array): Buffer {
+  let bytes = encodings.get(chunk);
+  if (bytes === undefined) {
+    const encoded = encodeChunkMessage(chunk);
+    // nice-grpc copies what finish() returns with Buffer.from, which follows valueOf(): pointing
+    // that at the message's own ArrayBuffer (see encodeChunkMessage) makes it a view instead.
+    encoded.valueOf = () => encoded.buffer as unknown as Buffer;
+    encodings.set(chunk, encoded);
+    bytes = encoded;
+  }
+  return bytes;
+}
+
 type ChunkMessage = { part?: { $case: string; chunk?: Buffer } | undefined };
 type Codec<T> = storeV1.MessageFns<T>;
 
@@ -64,7 +82,7 @@ function withFastChunks<T extends ChunkMessage>(fns: Codec<T>): Codec<T> {
     encode(message, writer) {
       const part = message.part;
       if (writer === undefined && part?.$case === "chunk" && part.chunk !== undefined) {
-        const bytes = encodeChunkMessage(part.chunk);
+        const bytes = encodedChunk(part.chunk);
         // nice-grpc only calls finish() on what encode returns.
         return { finish: () => bytes } as unknown as ReturnType<Codec<T>["encode"]>;
       }

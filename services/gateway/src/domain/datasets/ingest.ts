@@ -7,6 +7,7 @@ import { CsvIngest, DataError, conformBatch, type IngestBatch } from "@dml/data"
 import { computeChecksum, DmlError, rankStores, type Logger, type NodeDirectory, type StoreClients } from "@dml/runtime";
 import { fromProtoChecksum, uploadKey, type BatchManifest, type DatasetManifest, type DatasetRepository } from "@dml/catalog";
 import { storeV1 } from "@dml/proto";
+import { setImmediate as yieldToEventLoop } from "node:timers/promises";
 import type { Etcd3 } from "etcd3";
 import type { UploadRequest } from "./types.js";
 import type { BatchFetcher } from "@dml/catalog";
@@ -55,14 +56,18 @@ export class Upload {
     const lease = etcd.lease(this.deps.leaseTtl, { autoKeepAlive: true });
     try {
       await lease.put(uploadKey(this.datasetId)).value(JSON.stringify({ name: req.name, startedAt: new Date().toISOString() }));
-      const ingest = new CsvIngest({ delimiter: req.delimiter, types: req.types, rowsPerBatch: req.rowsPerBatch });
+      // The upload's buffers are not reused once read, so the parser may keep views of them.
+      const ingest = new CsvIngest({ delimiter: req.delimiter, types: req.types, rowsPerBatch: req.rowsPerBatch, adoptChunks: true });
       let bytesIn = 0;
       for await (const chunk of req.chunks) {
         bytesIn += chunk.byteLength;
         for (const batch of ingest.push(chunk)) await this.schedule(batch);
       }
+      // The last batch goes to the stores before its rows' statistics are counted, a column per
+      // turn of the event loop, so that counting overlaps the stores' writes instead of delaying them.
+      for (const batch of ingest.end()) await this.schedule(batch);
+      while (ingest.statsStep()) await yieldToEventLoop();
       const result = ingest.finish();
-      for (const batch of result.lastBatches) await this.schedule(batch);
       await Promise.all(this.inFlight);
       this.throwIfAWriteFailed();
       for (const index of result.staleBatches) await this.rewrite(index, (ipc) => conformBatch(ipc, result.schema));
