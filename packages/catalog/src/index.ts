@@ -4,5 +4,6 @@ export * from "./training-repository.js";
 export * from "./training-enums.js";
 export * from "./batch-fetcher.js";
 export * from "./model-proto.js";
+export * from "./model-repository.js";
 export * from "./predictions.js";
 export * from "./prediction-repository.js";

@@ -4,6 +4,9 @@ import { UsageError } from "./args.js";
 import { clusterCommand } from "./commands/cluster.js";
 import { datasetsCommand } from "./commands/datasets.js";
 import { healthCommand } from "./commands/health.js";
+import { modelsCommand } from "./commands/models.js";
+import { predictionsCommand } from "./commands/predictions.js";
+import { predictCommand } from "./commands/predict.js";
 import { trainCommand, trainingsCommand } from "./commands/trainings.js";
 import { upCommand } from "./commands/up.js";
 import { GatewayError } from "./gateway-client.js";
@@ -27,6 +30,17 @@ commands:
                          model '[{"n_estimators":50},null]'
   trainings ls [--dataset ID]|get ID|cancel ID|watch ID
                          list, inspect (models and leaderboard), cancel or follow trainings
+  models ls [--training ID] [--dataset ID]|get ID|download ID [-o FILE]|rm ID
+                         list and inspect trained models (metrics, confusion matrix, importances,
+                         ROC AUC), download a model document (default FILE: ID.json), delete one
+  predict MODEL --row '{"column": value, ...}' | --file rows.csv [--top 3]
+                         online prediction: one row, or every row of a CSV file (with a
+                         header; sent 1000 rows at a time); prints each row's prediction and
+                         most likely classes
+  predictions create --model ID --dataset ID [--watch]|ls [--model ID] [--dataset ID]|get ID
+              |results ID [--offset N] [--limit N]|download ID [-o FILE]
+                         batch predictions over a stored dataset: start one (--watch: progress,
+                         then rows and metrics), page through its results, download them as CSV
   cluster [--json]       list the cluster's nodes and the leader scheduler
   health HOST:PORT       gRPC health check of any node (exit 0 when SERVING)
 
@@ -39,6 +53,9 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   cluster: clusterCommand,
   datasets: datasetsCommand,
   health: healthCommand,
+  models: modelsCommand,
+  predictions: predictionsCommand,
+  predict: predictCommand,
   train: trainCommand,
   trainings: trainingsCommand,
 };

@@ -7,6 +7,7 @@ export type DmlErrorCode =
   | "INVALID_ARGUMENT"
   | "NOT_FOUND"
   | "ALREADY_EXISTS"
+  | "FAILED_PRECONDITION"
   | "STALE_FENCE"
   | "NO_LEADER"
   | "TOO_LARGE"
@@ -28,6 +29,8 @@ export const GRPC_STATUS_BY_ERROR: Readonly<Record<DmlErrorCode, Mapping>> = {
   INVALID_ARGUMENT: { status: Status.INVALID_ARGUMENT, retry: "terminal" },
   NOT_FOUND: { status: Status.NOT_FOUND, retry: "terminal" },
   ALREADY_EXISTS: { status: Status.ALREADY_EXISTS, retry: "terminal" },
+  // The resource is not in the state the call needs (e.g. results of an unfinished prediction).
+  FAILED_PRECONDITION: { status: Status.FAILED_PRECONDITION, retry: "terminal" },
   // A fencing value (leader revision, task attempt) is no longer current: the write lost.
   STALE_FENCE: { status: Status.ABORTED, retry: "terminal" },
   NO_LEADER: { status: Status.UNAVAILABLE, retry: "retryable" },

@@ -11,11 +11,16 @@ import {
   withUnimplemented,
   type RunningNode,
 } from "@dml/runtime";
-import { DatasetRepository, TrainingRepository } from "@dml/catalog";
+import { DatasetRepository, ModelRepository, PredictionRepository, TrainingRepository } from "@dml/catalog";
 import { Datasets } from "./domain/datasets/datasets.js";
 import { Trainings } from "./domain/trainings/trainings.js";
+import { Models } from "./domain/models/models.js";
+import { TrainerRouter } from "./domain/predict/trainer-router.js";
 import { datasetService } from "./grpc/dataset-service.js";
 import { trainingService } from "./grpc/training-service.js";
+import { modelService } from "./grpc/model-service.js";
+import { Predictions } from "./domain/predictions/predictions.js";
+import { predictionService } from "./grpc/prediction-service.js";
 import type { GatewayConfig } from "./config.js";
 import { bearerAuthMiddleware } from "./grpc/auth-middleware.js";
 import { clusterService } from "./grpc/cluster-service.js";
@@ -49,8 +54,12 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
     log: log.child({ component: "datasets" }),
   });
   const trainings = new Trainings({ etcd, repo: new TrainingRepository(etcd), datasets: new DatasetRepository(etcd) });
+  const predictor = new TrainerRouter({ directory, log: log.child({ component: "predict" }) });
+  const models = new Models({ repo: new ModelRepository(etcd), directory, stores, predictor, log: log.child({ component: "models" }) });
+  // Result objects go through the datasets' fetcher: one cache of verified, immutable store objects.
+  const predictions = new Predictions({ repo: new PredictionRepository(etcd), models: new ModelRepository(etcd), datasets: new DatasetRepository(etcd), fetcher: datasets.fetcher });
   const http = createRestServer({
-    router: buildRouter({ etcd, datasets, trainings, maxUploadBytes: config.maxUploadBytes }),
+    router: buildRouter({ etcd, datasets, trainings, models, predictor, predictions, maxUploadBytes: config.maxUploadBytes }),
     apiToken: config.apiToken,
     log: log.child({ component: "http" }),
   });
@@ -76,8 +85,8 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
         { definition: clusterV1.ClusterServiceDefinition, implementation: clusterService(etcd) },
         { definition: datasetV1.DatasetServiceDefinition, implementation: datasetService(datasets, { maxUploadBytes: config.maxUploadBytes }) },
         { definition: trainingV1.TrainingServiceDefinition, implementation: trainingService(trainings) },
-        { definition: modelV1.ModelServiceDefinition, implementation: withUnimplemented(modelV1.ModelServiceDefinition) },
-        { definition: predictionV1.PredictionServiceDefinition, implementation: withUnimplemented(predictionV1.PredictionServiceDefinition) },
+        { definition: modelV1.ModelServiceDefinition, implementation: modelService(models, predictor) },
+        { definition: predictionV1.PredictionServiceDefinition, implementation: predictionService(predictions) },
         { definition: benchmarkV1.BenchmarkServiceDefinition, implementation: withUnimplemented(benchmarkV1.BenchmarkServiceDefinition) },
       ],
       record: { http: httpUrl },
@@ -87,6 +96,7 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
     http.close();
     await directory.stop();
     stores.close();
+    predictor.close();
     etcd.close();
     throw err;
   }
@@ -98,6 +108,7 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
     await closed;
     await directory.stop();
     stores.close();
+    predictor.close();
   });
   return Object.assign(node, { httpUrl, http });
 }

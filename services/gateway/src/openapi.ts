@@ -203,6 +203,191 @@ export const openApiDocument = {
         },
       },
     },
+    "/v1/models": {
+      get: {
+        summary: "Trained models in the registry, newest first",
+        parameters: [
+          { name: "trainingId", in: "query", required: false, schema: { type: "string", pattern: "^[A-Za-z0-9_-]{1,64}$" }, description: "only this training's models" },
+          { name: "datasetId", in: "query", required: false, schema: { type: "string", pattern: "^[A-Za-z0-9_-]{1,64}$" }, description: "only models trained on this dataset" },
+        ],
+        responses: {
+          "200": {
+            description: "Models",
+            content: { "application/json": { schema: { type: "object", properties: { models: { type: "array", items: { $ref: "#/components/schemas/Model" } } } } } },
+          },
+          "400": errorResponse("Bad filter id"),
+        },
+      },
+    },
+    "/v1/models/{id}": {
+      get: {
+        summary: "One model: metadata, metrics, evaluation plots' data, lineage",
+        parameters: [idParam],
+        responses: {
+          "200": { description: "The model", content: { "application/json": { schema: { $ref: "#/components/schemas/Model" } } } },
+          "400": errorResponse("Bad id"),
+          "404": errorResponse("No such model"),
+        },
+      },
+      delete: {
+        summary: "Delete a model: the registry entry at once, then its file on every store and the trainers' cached copies",
+        parameters: [idParam],
+        responses: {
+          "204": { description: "Deleted" },
+          "400": errorResponse("Bad id"),
+          "404": errorResponse("No such model (also on a repeated delete)"),
+        },
+      },
+    },
+    "/v1/models/{id}/download": {
+      get: {
+        summary: "The model document (versioned, self-describing JSON, data only: see packages/ml/MODEL_FORMAT.md), streamed from a verified replica",
+        description:
+          "Sent with Content-Length and `Content-Disposition: attachment; filename=\"<id>.json\"`. A replica that fails before the first " +
+          "byte is replaced by the next one; a download that ends short of Content-Length failed and must be discarded.",
+        parameters: [idParam],
+        responses: {
+          "200": { description: "The document", content: { "application/json": { schema: { type: "object" } } } },
+          "400": errorResponse("Bad id"),
+          "404": errorResponse("No such model"),
+          "500": errorResponse("DATA_LOSS: every live replica is missing or corrupt"),
+          "503": errorResponse("No replica can be reached"),
+        },
+      },
+    },
+    "/v1/models/{id}/predict": {
+      post: {
+        summary: "Online prediction: rows in, predictions (and class probabilities for classifiers) out",
+        description:
+          "Served from a trainer's model cache: the gateway routes each model to one trainer (rendezvous hashing over the live trainers) " +
+          "so it stays loaded there, and fails over to the next trainer when that one is down. Every feature column must be present " +
+          "(null for a missing value) with the model's type; other keys, such as the target, are ignored. Unseen categories are encoded " +
+          "as the model's preprocessing says. Safe to retry.",
+        parameters: [idParam],
+        requestBody: {
+          required: true,
+          content: {
+            "application/json": {
+              schema: {
+                type: "object",
+                required: ["rows"],
+                properties: { rows: { type: "array", minItems: 1, maxItems: 10000, items: { type: "object", additionalProperties: true } } },
+              },
+              example: { rows: [{ "sepal length (cm)": 5.1, "sepal width (cm)": 3.5, "petal length (cm)": 1.4, "petal width (cm)": 0.2 }] },
+            },
+          },
+        },
+        responses: {
+          "200": {
+            description: "One prediction per row, in order",
+            content: {
+              "application/json": {
+                schema: {
+                  type: "object",
+                  required: ["predictions"],
+                  properties: {
+                    predictions: { type: "array", items: { type: ["string", "number", "boolean", "null"] }, description: "Class labels with the target's type, or numbers (regression)" },
+                    probabilities: {
+                      type: "array",
+                      items: { type: "object", additionalProperties: { type: "number" } },
+                      description: "Classifiers only: per row, class label (as text) -> probability, summing to 1",
+                    },
+                  },
+                },
+                example: { predictions: ["setosa"], probabilities: [{ setosa: 0.98, versicolor: 0.02, virginica: 0 }] },
+              },
+            },
+          },
+          "400": errorResponse("Bad id, a body that is not {rows: [...]} of 1 to 10000 objects, or a row that does not fit the model (the message names the row, 0-based, and the column)"),
+          "404": errorResponse("No such model"),
+          "503": errorResponse("No trainer can serve predictions right now"),
+        },
+      },
+    },
+    "/v1/predictions": {
+      post: {
+        summary: "Start a batch prediction of a model over a stored dataset (run as a task on a trainer, retried like training tasks)",
+        requestBody: {
+          required: true,
+          content: {
+            "application/json": {
+              schema: {
+                type: "object",
+                required: ["modelId", "datasetId"],
+                additionalProperties: false,
+                properties: {
+                  modelId: { type: "string", pattern: "^[A-Za-z0-9_-]{1,64}$" },
+                  datasetId: { type: "string", pattern: "^[A-Za-z0-9_-]{1,64}$", description: "must hold every feature column of the model, with compatible types" },
+                },
+              },
+            },
+          },
+        },
+        responses: {
+          "202": { description: "The prediction, queued (Location: /v1/predictions/{id})", content: { "application/json": { schema: { $ref: "#/components/schemas/Prediction" } } } },
+          "400": errorResponse("Bad body or ids, unknown model or dataset, or a dataset lacking a feature column or holding an incompatible type (details.column names it)"),
+        },
+      },
+      get: {
+        summary: "Batch predictions, newest first",
+        parameters: [
+          { name: "modelId", in: "query", required: false, schema: { type: "string", pattern: "^[A-Za-z0-9_-]{1,64}$" }, description: "only this model's predictions" },
+          { name: "datasetId", in: "query", required: false, schema: { type: "string", pattern: "^[A-Za-z0-9_-]{1,64}$" }, description: "only predictions over this dataset" },
+        ],
+        responses: {
+          "200": {
+            description: "Predictions",
+            content: { "application/json": { schema: { type: "object", properties: { predictions: { type: "array", items: { $ref: "#/components/schemas/Prediction" } } } } } },
+          },
+          "400": errorResponse("Bad filter id"),
+        },
+      },
+    },
+    "/v1/predictions/{id}": {
+      get: {
+        summary: "One batch prediction: state, progress, rows and (when the dataset holds the target) metrics",
+        parameters: [idParam],
+        responses: {
+          "200": { description: "The prediction", content: { "application/json": { schema: { $ref: "#/components/schemas/Prediction" } } } },
+          "400": errorResponse("Bad id"),
+          "404": errorResponse("No such prediction"),
+        },
+      },
+    },
+    "/v1/predictions/{id}/results": {
+      get: {
+        summary: "A page of a succeeded prediction's results in dataset order, or (format=csv) the whole result as CSV",
+        description:
+          "With format=csv: a `text/csv` attachment with the header `row,prediction[,probability_<class>...]`, streamed result object by " +
+          "result object; a stream cut short (a replica failing mid-way) failed and must be discarded.",
+        parameters: [
+          idParam,
+          { name: "offset", in: "query", schema: { type: "integer", minimum: 0, default: 0 }, description: "0-based index of the first row" },
+          { name: "limit", in: "query", schema: { type: "integer", minimum: 1, maximum: 10000, default: 100 } },
+          { name: "format", in: "query", schema: { enum: ["json", "csv"], default: "json" } },
+        ],
+        responses: {
+          "200": {
+            description: "Rows and the total row count (JSON), or the CSV file",
+            content: {
+              "application/json": {
+                schema: {
+                  type: "object",
+                  required: ["rows", "total"],
+                  properties: { rows: { type: "array", items: { $ref: "#/components/schemas/PredictionRow" } }, total: { type: "integer" } },
+                },
+              },
+              "text/csv": { schema: { type: "string" } },
+            },
+          },
+          "400": errorResponse("Bad id, offset, limit or format"),
+          "404": errorResponse("No such prediction"),
+          "412": errorResponse("FAILED_PRECONDITION: the prediction has not succeeded (yet)"),
+          "500": errorResponse("DATA_LOSS: every live replica of a result object is missing or corrupt"),
+          "503": errorResponse("No replica of a result object can be reached"),
+        },
+      },
+    },
     "/openapi.json": {
       get: {
         summary: "This document",
@@ -375,6 +560,79 @@ export const openApiDocument = {
           testFraction: { type: "number", exclusiveMinimum: 0, exclusiveMaximum: 1, default: 0.2 },
           cvFolds: { type: "integer", minimum: 0, maximum: 20, default: 0, description: "k-fold cross-validation on the training split; 0 or 1: none" },
           seed: { type: "integer", minimum: 0, maximum: 4294967295, default: 42 },
+        },
+      },
+      Model: {
+        type: "object",
+        required: ["id", "algorithm", "task", "target", "features", "params", "metrics", "trainingId", "datasetId", "createdAt", "sizeBytes", "format", "replicas"],
+        properties: {
+          id: { type: "string" },
+          algorithm: { $ref: "#/components/schemas/Algorithm" },
+          task: { enum: ["classification", "regression"] },
+          target: { type: "string" },
+          features: {
+            type: "array",
+            description: "input columns, in training-dataset order",
+            items: { type: "object", required: ["name", "type"], properties: { name: { type: "string" }, type: { enum: ["integer", "number", "boolean", "category", "string"] } } },
+          },
+          classes: { type: "array", items: { type: ["string", "number", "boolean"] }, description: "classification only: labels in the model's order" },
+          params: { type: "object", description: "effective hyper-parameters (scikit-learn names, defaults filled in)" },
+          metrics: { type: "object", additionalProperties: { type: "number" }, description: "test-split metrics" },
+          cvMetrics: { type: "object", additionalProperties: { $ref: "#/components/schemas/CvMetric" } },
+          featureImportance: { type: "object", additionalProperties: { type: "number" }, description: "input column -> importance" },
+          confusionMatrix: {
+            type: "object",
+            description: "rows: actual class, columns: predicted class, both in the order of labels",
+            properties: { labels: { type: "array", items: { type: "string" } }, rows: { type: "array", items: { type: "array", items: { type: "integer" } } } },
+          },
+          rocCurve: {
+            type: "array",
+            description: "one curve for a binary classifier, one per class (one-vs-rest) otherwise",
+            items: {
+              type: "object",
+              properties: {
+                positiveClass: { type: "string" },
+                auc: { type: "number" },
+                points: { type: "array", items: { type: "object", properties: { fpr: { type: "number" }, tpr: { type: "number" }, threshold: { type: ["number", "string", "null"] } } } },
+              },
+            },
+          },
+          trainingId: { type: "string" },
+          datasetId: { type: "string" },
+          createdAt: { type: "string", format: "date-time" },
+          sizeBytes: { type: "integer", description: "size of the model document" },
+          format: { type: "string", examples: ["dml-model/1"] },
+          replicas: { type: "integer", description: "live stores holding the model document" },
+          trainer: { type: "string", description: "node that trained it" },
+          fitSeconds: { type: "number", description: "time spent fitting, data loading excluded" },
+        },
+      },
+      Prediction: {
+        type: "object",
+        required: ["id", "modelId", "datasetId", "state", "progress", "rows", "attempts", "createdAt"],
+        properties: {
+          id: { type: "string" },
+          modelId: { type: "string" },
+          datasetId: { type: "string" },
+          state: { enum: ["queued", "running", "succeeded", "failed"], description: "a trainer dying mid-run sends it back to queued with its next attempt" },
+          progress: { type: "number", minimum: 0, maximum: 1 },
+          rows: { type: "integer", description: "rows predicted: the dataset's row count once succeeded, else 0" },
+          metrics: { type: "object", additionalProperties: { type: "number" }, description: "when the dataset holds the model's target: the model's metrics over every row" },
+          error: { type: "string", description: "why it failed" },
+          trainer: { type: "string", description: "node running (or that ran) the current attempt" },
+          attempts: { type: "integer", description: "attempts started so far" },
+          createdAt: { type: "string", format: "date-time" },
+          startedAt: { type: "string", format: "date-time" },
+          finishedAt: { type: "string", format: "date-time" },
+        },
+      },
+      PredictionRow: {
+        type: "object",
+        required: ["row", "prediction"],
+        properties: {
+          row: { type: "integer", description: "0-based index of the row in the dataset" },
+          prediction: { type: ["string", "number", "boolean", "null"], description: "class label (with the target's type) or number" },
+          probabilities: { type: "object", additionalProperties: { type: "number" }, description: "classifiers: class label (as text) -> probability" },
         },
       },
       Algorithm: {

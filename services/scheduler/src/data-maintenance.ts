@@ -1,10 +1,12 @@
-// The leader's care of stored data: re-replicate batches whose stores died (at once when a store
-// leaves, and on a timer to catch anything missed), and delete orphan objects now and then.
+// The leader's care of stored data: re-replicate batches and model documents whose stores died
+// (at once when a store leaves, and on a timer to catch anything missed), and delete orphan
+// objects now and then.
 // Passes never overlap; a pass that finds leadership gone just stops.
 import type { Etcd3 } from "etcd3";
 import { StaleFenceError, type LeaderElection, type Logger, type NodeDirectory, type StoreClients } from "@dml/runtime";
 import { cleanOrphans } from "./domain/orphan-cleanup.js";
 import { repairReplication } from "./domain/replication-repair.js";
+import { repairModelReplication } from "./domain/model-replication.js";
 
 export interface DataMaintenanceOptions {
   etcd: Etcd3;
@@ -45,6 +47,8 @@ export function startDataMaintenance(opts: DataMaintenanceOptions): () => void {
           log,
         });
         if (report.copies > 0 || report.batchesShort > 0) log.info(report, "replication pass");
+        const models = await repairModelReplication({ etcd, live: liveStores(), replication: opts.replication, copier: stores, writer: election, log });
+        if (models.copies > 0 || models.modelsShort > 0) log.info(models, "model replication pass");
         if (Date.now() - lastOrphanPass >= opts.orphanIntervalMs) {
           lastOrphanPass = Date.now();
           const { deleted } = await cleanOrphans({ etcd, live: liveStores(), janitor: stores, graceMs: opts.orphanGraceMs, log });

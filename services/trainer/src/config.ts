@@ -1,5 +1,5 @@
 import { availableParallelism } from "node:os";
-import { commonOptions, loadConfig, parseInteger, type ConfigOf, type ConfigSource } from "@dml/runtime";
+import { commonOptions, loadConfig, parseBytes, parseInteger, type ConfigOf, type ConfigSource } from "@dml/runtime";
 
 export function trainerOptions() {
   return {
@@ -24,6 +24,13 @@ export function trainerOptions() {
       doc: "how often a running task reports its progress to the leader",
       default: 500,
       parse: parseInteger(50, 10_000),
+    },
+    modelCacheBytes: {
+      env: "DML_MODEL_CACHE_BYTES",
+      flag: "--model-cache-bytes",
+      doc: "memory for loaded models serving online predictions, least recently used evicted first (e.g. 512M)",
+      default: 512 * 1024 ** 2,
+      parse: parseBytes,
     },
   };
 }

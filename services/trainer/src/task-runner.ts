@@ -3,7 +3,7 @@
 // outcome — progress while it works, the completion exactly as the attempt that earned it.
 import { Worker } from "node:worker_threads";
 import { ClientError, Status } from "nice-grpc";
-import { modelV1, storeV1, workV1 } from "@dml/proto";
+import { modelV1, storeV1, trainerV1, workV1 } from "@dml/proto";
 import {
   algorithmName,
   BatchFetcher,
@@ -46,6 +46,8 @@ class StopRequest {
 interface Attempt {
   taskId: string;
   attempt: number;
+  kind: workV1.TaskKind;
+  startedAt: string;
   progress: number;
   message: string;
   controller: AbortController;
@@ -73,6 +75,11 @@ export class TaskRunner {
     return [...this.attempts.values()].map((a) => ({ taskId: a.taskId, attempt: a.attempt, progress: a.progress }));
   }
 
+  /** What runs now, for GetTrainerStatus. */
+  status(): trainerV1.TrainerTask[] {
+    return [...this.attempts.values()].map((a) => ({ taskId: a.taskId, attempt: a.attempt, kind: a.kind, progress: a.progress, progressMessage: a.message, startedAt: a.startedAt }));
+  }
+
   get busy(): number {
     return this.attempts.size;
   }
@@ -86,7 +93,15 @@ export class TaskRunner {
       void this.complete(assignment.taskId, assignment.attempt, { $case: "failure", failure: { error: "assignment without a task spec", retryable: false } });
       return;
     }
-    const attempt: Attempt = { taskId: assignment.taskId, attempt: assignment.attempt, progress: 0, message: "starting", controller: new AbortController() };
+    const attempt: Attempt = {
+      taskId: assignment.taskId,
+      attempt: assignment.attempt,
+      kind: assignment.kind,
+      startedAt: new Date().toISOString(),
+      progress: 0,
+      message: "starting",
+      controller: new AbortController(),
+    };
     this.attempts.set(assignment.taskId, attempt);
     this.deps.onBusyChange?.(this.attempts.size);
     void this.run(attempt, spec).finally(() => {

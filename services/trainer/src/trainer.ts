@@ -1,7 +1,8 @@
-import { NodeDirectory, startNode, StoreClients, withUnimplemented, type RunningNode } from "@dml/runtime";
+import { NodeDirectory, startNode, StoreClients, type RunningNode } from "@dml/runtime";
 import { trainerV1 } from "@dml/proto";
 import type { TrainerConfig } from "./config.js";
 import { LeaderLink } from "./leader-link.js";
+import { ModelServing } from "./serving/model-serving.js";
 import { TaskRunner } from "./task-runner.js";
 import { WorkLoop } from "./work-loop.js";
 
@@ -11,17 +12,20 @@ export interface RunningTrainer extends RunningNode {
 
 /**
  * Starts a trainer node: it keeps a work stream to the scheduler leader and runs the training
- * tasks it is assigned (DML_TRAINER_SLOTS at once, each fit in a worker thread). Online
- * prediction arrives with the models issue.
+ * tasks it is assigned (DML_TRAINER_SLOTS at once, each fit in a worker thread), and serves
+ * online predictions from its model cache (serving/).
  */
 export async function startTrainer(config: TrainerConfig): Promise<RunningTrainer> {
+  // The task runner needs the running node, which needs the serving: a status call before the runner exists sees no tasks.
+  let runnerRef: TaskRunner | undefined;
+  const serving = new ModelServing({ nodeId: config.nodeId, slots: config.slots, cacheBytes: config.modelCacheBytes, runningTasks: () => runnerRef?.status() ?? [] });
   const node = await startNode({
     role: "trainer",
     config,
     services: [
       {
         definition: trainerV1.TrainerServiceDefinition,
-        implementation: withUnimplemented(trainerV1.TrainerServiceDefinition),
+        implementation: serving.service(),
       },
     ],
     record: { slots: config.slots },
@@ -30,6 +34,7 @@ export async function startTrainer(config: TrainerConfig): Promise<RunningTraine
   const directory = new NodeDirectory(node.etcd);
   await directory.start();
   const stores = new StoreClients();
+  serving.start({ etcd: node.etcd, directory, stores, log: node.log.child({ component: "serving" }) });
   const link = new LeaderLink(node.etcd, directory);
   let statsWrite: Promise<unknown> = node.membership.update({ stats: { runningTasks: 0 } }).catch(() => undefined);
   const loop = new WorkLoop({
@@ -56,6 +61,7 @@ export async function startTrainer(config: TrainerConfig): Promise<RunningTraine
       statsWrite = statsWrite.then(() => node.membership.update({ stats: { runningTasks: running } })).catch(() => undefined);
     },
   });
+  runnerRef = runner;
   loop.start();
   node.onStop(async () => {
     await runner.stopAll();

@@ -6,7 +6,7 @@
 import type { Etcd3 } from "etcd3";
 import type { Logger } from "@dml/runtime";
 import { rankStores, type TxnCompare } from "@dml/runtime";
-import { datasetKey, DATASETS_PREFIX, toProtoChecksum, type BatchManifest, type DatasetManifest } from "@dml/catalog";
+import { datasetKey, DATASETS_PREFIX, toProtoChecksum, type BatchManifest, type ChecksumJson, type DatasetManifest } from "@dml/catalog";
 import { storeV1 } from "@dml/proto";
 
 export interface LiveStore {
@@ -32,6 +32,51 @@ export interface RepairReport {
   batchesShort: number;
 }
 
+/** A replicated store object as repair sees it: a dataset batch or a model document. */
+export interface ReplicatedCopy {
+  key: string;
+  size: number;
+  checksum: ChecksumJson;
+  replicas: string[];
+  kind: storeV1.ObjectKind;
+}
+
+/** Copies one object to stores until it has `target` live replicas; returns the new replica list. */
+export async function repairObject(
+  obj: ReplicatedCopy,
+  live: LiveStore[],
+  target: number,
+  copier: ObjectCopier,
+  log: Logger,
+): Promise<{ replicas: string[]; copies: number }> {
+  const liveById = new Map(live.map((s) => [s.id, s]));
+  const holders = obj.replicas.filter((id) => liveById.has(id));
+  if (holders.length >= target || holders.length === 0) return { replicas: holders, copies: 0 };
+  const replicas = [...holders];
+  let copies = 0;
+  for (const candidate of rankStores(obj.key, live)) {
+    if (replicas.length >= target) break;
+    if (replicas.includes(candidate.id)) continue;
+    for (const sourceId of holders) {
+      try {
+        await copier.copyObjectFrom(candidate.address, {
+          key: obj.key,
+          sourceAddress: liveById.get(sourceId)!.address,
+          size: obj.size,
+          checksum: toProtoChecksum(obj.checksum),
+          kind: obj.kind,
+        });
+        replicas.push(candidate.id);
+        copies++;
+        break;
+      } catch (err) {
+        log.warn({ key: obj.key, from: sourceId, to: candidate.id, err: (err as Error).message }, "replica copy failed");
+      }
+    }
+  }
+  return { replicas, copies };
+}
+
 /** Copies one batch to stores until it has `target` live replicas; returns the new replica list. */
 export async function repairBatch(
   batch: BatchManifest,
@@ -40,32 +85,8 @@ export async function repairBatch(
   copier: ObjectCopier,
   log: Logger,
 ): Promise<{ replicas: string[]; copies: number }> {
-  const liveById = new Map(live.map((s) => [s.id, s]));
-  const holders = batch.replicas.filter((id) => liveById.has(id));
-  if (holders.length >= target || holders.length === 0) return { replicas: holders, copies: 0 };
-  const replicas = [...holders];
-  let copies = 0;
-  for (const candidate of rankStores(batch.objectKey, live)) {
-    if (replicas.length >= target) break;
-    if (replicas.includes(candidate.id)) continue;
-    for (const sourceId of holders) {
-      try {
-        await copier.copyObjectFrom(candidate.address, {
-          key: batch.objectKey,
-          sourceAddress: liveById.get(sourceId)!.address,
-          size: batch.bytes,
-          checksum: toProtoChecksum(batch.checksum),
-          kind: storeV1.ObjectKind.OBJECT_KIND_BATCH,
-        });
-        replicas.push(candidate.id);
-        copies++;
-        break;
-      } catch (err) {
-        log.warn({ key: batch.objectKey, from: sourceId, to: candidate.id, err: (err as Error).message }, "replica copy failed");
-      }
-    }
-  }
-  return { replicas, copies };
+  const obj = { key: batch.objectKey, size: batch.bytes, checksum: batch.checksum, replicas: batch.replicas, kind: storeV1.ObjectKind.OBJECT_KIND_BATCH };
+  return repairObject(obj, live, target, copier, log);
 }
 
 /** One pass over every dataset; safe to run again at any time. */
