@@ -3,13 +3,18 @@
 // same fits in scikit-learn (n_jobs=1, one BLAS/OpenMP thread) on the same rows in the same run,
 // with the ratio DML / scikit-learn. Prints figures; asserts nothing.
 //
+// Besides wall-time ratios the table has CPU-time ratios (process CPU seconds on both sides), which
+// other load on the machine disturbs much less.
+//
 // Data: 20 standard-normal features; a binary label from a noisy nonlinear function of 10 of them
 // (classification) or that function plus noise (regression). 80% of the rows fit, 20% are
 // predicted and scored (accuracy / R2); predict times are the best of 3 calls on both sides.
 // Sizes: 100k rows for the trees, linear models and naive Bayes, 20k for SVM and KNN.
 //
 // Env: BENCH_ML_SCALE (default 1) multiplies the row counts; BENCH_ML_ONLY=a,b runs only those
-// algorithms; BENCH_ML_TREES sets n_estimators of the ensembles (default 100, both libraries).
+// algorithms; BENCH_ML_SKLEARN=A,B keeps only the scikit-learn estimators whose names contain one
+// of those strings (e.g. Hist, to skip the slow exact GradientBoosting*); BENCH_ML_TREES sets
+// n_estimators of the ensembles (default 100, both libraries).
 // The DML fits call Algorithm.fit on the numeric matrix directly (no preprocessing), as the
 // scikit-learn estimators get it.
 import { spawnSync } from "node:child_process";
@@ -21,6 +26,7 @@ import { accuracy, ALGORITHMS, matrix, Random, regressionMetrics, toRowMajor, ty
 const SCALE = Number(process.env["BENCH_ML_SCALE"] ?? 1);
 if (!(SCALE > 0)) throw new Error(`BENCH_ML_SCALE must be > 0, got ${process.env["BENCH_ML_SCALE"]}`);
 const ONLY = process.env["BENCH_ML_ONLY"]?.split(",").map((s) => s.trim()).filter(Boolean);
+const SK_ONLY = process.env["BENCH_ML_SKLEARN"]?.split(",").map((s) => s.trim()).filter(Boolean);
 const TREES = Number(process.env["BENCH_ML_TREES"] ?? 100);
 const COLS = 20;
 const PREDICT_RUNS = 3;
@@ -163,18 +169,21 @@ if spec["task"] == "classification":
     ytr = ytr.astype(np.int64); yte = yte.astype(np.int64)
 for label, expr in spec["estimators"].items():
     est = eval(expr)
-    t0 = time.perf_counter(); est.fit(Xtr, ytr); fit = time.perf_counter() - t0
-    predict = float("inf")
+    c0 = time.process_time(); t0 = time.perf_counter(); est.fit(Xtr, ytr); fit = time.perf_counter() - t0; fitCpu = time.process_time() - c0
+    predict = float("inf"); predictCpu = float("inf")
     for _ in range(spec["predictRuns"]):
-        t0 = time.perf_counter(); pred = est.predict(Xte); predict = min(predict, time.perf_counter() - t0)
+        c0 = time.process_time(); t0 = time.perf_counter(); pred = est.predict(Xte); predict = min(predict, time.perf_counter() - t0); predictCpu = min(predictCpu, time.process_time() - c0)
     score = accuracy_score(yte, pred) if spec["task"] == "classification" else r2_score(yte, pred)
-    print(json.dumps({"label": label, "fit": fit, "predict": predict, "score": float(score)}), flush=True)
+    print(json.dumps({"label": label, "fit": fit, "predict": predict, "fitCpu": fitCpu, "predictCpu": predictCpu, "score": float(score)}), flush=True)
 `;
 
 interface SkResult {
   label: string;
   fit: number;
   predict: number;
+  /** CPU seconds of the process (less sensitive than wall time to other load on the machine). */
+  fitCpu: number;
+  predictCpu: number;
   score: number;
 }
 
@@ -199,26 +208,36 @@ function runSklearn(py: string, dir: string, data: Data, c: Case): SkResult[] {
     .map((l) => JSON.parse(l) as SkResult);
 }
 
-async function runDml(data: Data, c: Case): Promise<{ fit: number; predict: number; score: number }> {
+const cpuSeconds = (since: NodeJS.CpuUsage): number => {
+  const u = process.cpuUsage(since);
+  return (u.user + u.system) / 1e6;
+};
+
+async function runDml(data: Data, c: Case): Promise<Omit<SkResult, "label">> {
   const alg = ALGORITHMS[c.algorithm];
   const target: Target = c.task === "classification" ? { task: "classification", y: Int32Array.from(data.ytrain), nClasses: 2 } : { task: "regression", y: data.ytrain };
   // Warm-up (JIT) on a few rows, untimed: scikit-learn's code is compiled ahead of time.
   const w = generate(200, c.task);
   const wt: Target = c.task === "classification" ? { task: "classification", y: Int32Array.from(w.ytrain), nClasses: 2 } : { task: "regression", y: w.ytrain };
   (await alg.fit(w.Xtrain, wt, c.params, { seed: 0 })).predict(w.Xtest);
+  const c0 = process.cpuUsage();
   const t0 = performance.now();
   const fitted = await alg.fit(data.Xtrain, target, c.params, { seed: 0 });
   const fit = (performance.now() - t0) / 1000;
+  const fitCpu = cpuSeconds(c0);
   // Predict: one untimed call (JIT), then the best of PREDICT_RUNS timed calls (steady state).
   let predict = Infinity;
+  let predictCpu = Infinity;
   let pred = fitted.predict(data.Xtest);
   for (let r = 0; r < PREDICT_RUNS; r++) {
+    const c1 = process.cpuUsage();
     const t1 = performance.now();
     pred = fitted.predict(data.Xtest);
     predict = Math.min(predict, (performance.now() - t1) / 1000);
+    predictCpu = Math.min(predictCpu, cpuSeconds(c1));
   }
   const score = c.task === "classification" ? accuracy(Int32Array.from(data.ytest), pred) : regressionMetrics(data.ytest, pred).r2!;
-  return { fit, predict, score };
+  return { fit, predict, fitCpu, predictCpu, score };
 }
 
 const s = (v: number | undefined) => (v === undefined ? "-" : v < 0.01 ? v.toFixed(4) : v < 10 ? v.toFixed(3) : v.toFixed(1));
@@ -227,12 +246,15 @@ const score = (v: number | undefined) => (v === undefined ? "-" : v.toFixed(4));
 
 async function main(): Promise<void> {
   const py = findPython();
-  const cases = CASES.filter((c) => !ONLY || ONLY.includes(c.algorithm));
+  const cases = CASES.filter((c) => !ONLY || ONLY.includes(c.algorithm)).map((c) => ({
+    ...c,
+    sklearn: Object.fromEntries(Object.entries(c.sklearn).filter(([label]) => !SK_ONLY || SK_ONLY.some((x) => label.includes(x)))),
+  }));
   console.log(
     `ML bench: ${COLS} features, scale ${SCALE} (${BIG} / ${SMALL} rows, 80% fit, 20% predicted), ensembles ${TREES} trees; Node ${process.version}; ` +
       (py ? `scikit-learn via ${py}, n_jobs=1, OMP/BLAS threads 1` : "scikit-learn not importable: DML only"),
   );
-  const head = ["algorithm", "task", "rows", "scikit-learn", "DML fit s", "sk fit s", "fit ratio", "DML pred s", "sk pred s", "pred ratio", "DML score", "sk score"];
+  const head = ["algorithm", "task", "rows", "scikit-learn", "DML fit s", "sk fit s", "fit ratio", "fit cpu ratio", "DML pred s", "sk pred s", "pred ratio", "pred cpu ratio", "DML score", "sk score"];
   const table: string[][] = [];
   const dir = mkdtempSync(join(tmpdir(), "dml-ml-bench-"));
   try {
@@ -251,14 +273,16 @@ async function main(): Promise<void> {
           s(dml.fit),
           s(r?.fit),
           ratio(dml.fit, r?.fit),
+          ratio(dml.fitCpu, r?.fitCpu),
           s(dml.predict),
           s(r?.predict),
           ratio(dml.predict, r?.predict),
+          ratio(dml.predictCpu, r?.predictCpu),
           score(dml.score),
           score(r?.score),
         ];
         table.push(row);
-        process.stderr.write(`  ${row.slice(0, 4).join(" ")}: fit ${row[4]} s vs ${row[5]} s, predict ${row[7]} s vs ${row[8]} s\n`);
+        process.stderr.write(`  ${row.slice(0, 4).join(" ")}: fit ${row[4]} s vs ${row[5]} s, predict ${row[8]} s vs ${row[9]} s\n`);
       }
     }
   } finally {
@@ -269,7 +293,10 @@ async function main(): Promise<void> {
   console.log(line(head));
   console.log("|" + widths.map((w, i) => (i < 4 ? "-".repeat(w + 2) : "-".repeat(w + 1) + ":")).join("|") + "|");
   for (const r of table) console.log(line(r));
-  console.log("score: accuracy (clf) or R2 (reg) on the held-out 20%; ratio = DML / scikit-learn (below 1 = DML faster).");
+  console.log(
+    "score: accuracy (clf) or R2 (reg) on the held-out 20%; ratio = DML / scikit-learn (below 1 = DML faster); cpu ratio: the same with\n" +
+      "process CPU seconds (Node's include its GC and compiler threads), steadier than wall time when other work shares the machine.",
+  );
 }
 
 await main();

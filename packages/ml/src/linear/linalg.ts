@@ -57,14 +57,32 @@ export function solveSpd(A: Float64Array, d: number, b: Float64Array, ridge = 0)
   throw new Error("linear system could not be solved (non-finite values in the features?)");
 }
 
-// Column kernels over column-major data (column j of X at j * n). Four columns per pass read and
-// write the row vector once instead of four times (measured ~2.7x for the update, ~1.5x for the
-// dot products at 16k rows); small top-level functions, so they are optimised early and shared.
+// Column kernels over column-major data (column j of X at j * n). Several columns per pass (four;
+// eight for the update) read and write the row vector once instead of once per column (measured
+// ~2.7x for the update, ~1.5x for the dot products at 16k rows, four columns); small top-level
+// functions, so they are optimised early and shared.
 
 /** Z[i] += sum_j w[wOff + j] * X[j * n + i] for every row i < n and column j < d. */
 export function addWeightedCols(Z: Float64Array, w: Float64Array, wOff: number, X: Float64Array, n: number, d: number): void {
-  const d4 = d & ~3;
   let j = 0;
+  // eight columns per pass while there are (about 1.3x faster again than four)
+  for (; j + 8 <= d; j += 8) {
+    const w0 = w[wOff + j]!;
+    const w1 = w[wOff + j + 1]!;
+    const w2 = w[wOff + j + 2]!;
+    const w3 = w[wOff + j + 3]!;
+    const w4 = w[wOff + j + 4]!;
+    const w5 = w[wOff + j + 5]!;
+    const w6 = w[wOff + j + 6]!;
+    const w7 = w[wOff + j + 7]!;
+    const o = j * n;
+    for (let i = 0; i < n; i++) {
+      const a = w0 * X[o + i]! + w1 * X[o + n + i]! + (w2 * X[o + 2 * n + i]! + w3 * X[o + 3 * n + i]!);
+      const b = w4 * X[o + 4 * n + i]! + w5 * X[o + 5 * n + i]! + (w6 * X[o + 6 * n + i]! + w7 * X[o + 7 * n + i]!);
+      Z[i] = Z[i]! + (a + b);
+    }
+  }
+  const d4 = d & ~3;
   for (; j < d4; j += 4) {
     const w0 = w[wOff + j]!;
     const w1 = w[wOff + j + 1]!;

@@ -3,6 +3,7 @@
 // solver): sum of the log-losses + 1/(2C) ||w||^2, the intercept not penalised; stopping follows
 // its max_iter / tol (max |gradient| <= tol).
 
+import { exp } from "../core/exp.js";
 import { type Algorithm, type EstimatorState, type FittedEstimator, FitCancelledError, checkpoint } from "../core/estimator.js";
 import type { Matrix } from "../core/matrix.js";
 import { type ParamSpecs, validateParams } from "../core/params.js";
@@ -20,7 +21,7 @@ const params: ParamSpecs = {
   fit_intercept: { type: "bool", default: true, doc: "Fit an (unpenalised) intercept per class." },
 };
 
-/** Binary log-loss of the scores Z (labels y, 1 = positive); Z becomes the residual sigmoid(z) - y. One exp and one log1p per row. */
+/** Binary log-loss of the scores Z (labels y, 1 = positive); Z becomes the residual sigmoid(z) - y. One exp (the fast one) and one log1p per row. */
 function binaryLossResidual(Z: Float64Array, y: Int32Array, n: number): number {
   let loss = 0;
   for (let i = 0; i < n; i++) {
@@ -28,11 +29,11 @@ function binaryLossResidual(Z: Float64Array, y: Int32Array, n: number): number {
     const yi = y[i] === 1 ? 1 : 0;
     let p: number;
     if (z > 0) {
-      const e = Math.exp(-z);
+      const e = exp(-z);
       loss += z + Math.log1p(e) - yi * z;
       p = 1 / (1 + e);
     } else {
-      const e = Math.exp(z);
+      const e = exp(z);
       loss += Math.log1p(e) - yi * z;
       p = e / (1 + e);
     }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { fromRows, selectRows } from "../core/matrix.js";
+import { fromRows, matrix, selectRows, type Matrix } from "../core/matrix.js";
+import { Random } from "../core/random.js";
 import { knn } from "./knn.js";
 import { accuracy, classTarget, prepare, r2, regTarget, roundTrip, withConstantColumn } from "../linear/testdata.js";
 
@@ -79,6 +80,39 @@ describe("knn", () => {
       [{ metric: "manhattan" }, "metric"],
     ] as const) {
       await expect(knn.fit(iris.Xtrain, classTarget(iris.ytrain, 3), bad, ctx)).rejects.toMatchObject({ param: name });
+    }
+  });
+
+  it("the screened scan finds exactly the plain scan's neighbours (ties to the lower index)", async () => {
+    // plain scan: squared distances, nearest first, ties by index; prediction = mean of y
+    const brute = (Xt: Matrix, y: number[], Xq: Matrix, k: number): number[] =>
+      Array.from({ length: Xq.rows }, (_, q) => {
+        const d2 = Array.from({ length: Xt.rows }, (_, t) => {
+          let s = 0;
+          for (let j = 0; j < Xt.cols; j++) s += (Xq.data[j * Xq.rows + q]! - Xt.data[j * Xt.rows + t]!) ** 2;
+          return [s, t] as const;
+        });
+        d2.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+        return d2.slice(0, k).reduce((acc, [, t]) => acc + y[t]!, 0) / k;
+      });
+    const rng = new Random(7);
+    const make = (rows: number, cols: number, v: () => number): Matrix => {
+      const m = matrix(rows, cols);
+      for (let i = 0; i < m.data.length; i++) m.data[i] = v();
+      return m;
+    };
+    const cases: [Matrix, Matrix, number][] = [
+      // continuous, queries partly far outside the training range
+      [make(300, 5, () => rng.normal()), make(60, 5, () => 3 * rng.normal()), 5],
+      // a small integer grid: many exact ties
+      [make(200, 4, () => rng.int(3)), make(40, 4, () => rng.int(3)), 3],
+      // many features (the float scan)
+      [make(50, 700, () => rng.normal()), make(7, 700, () => rng.normal()), 4],
+    ];
+    for (const [Xt, Xq, k] of cases) {
+      const y = Array.from({ length: Xt.rows }, (_, i) => i * i);
+      const m = await knn.fit(Xt, regTarget(y), { n_neighbors: k }, ctx);
+      expect(Array.from(m.predict(Xq))).toEqual(brute(Xt, y, Xq, k));
     }
   });
 });

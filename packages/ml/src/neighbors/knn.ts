@@ -1,7 +1,8 @@
 // knn: k-nearest neighbours for classification and regression (scikit-learn's KNeighbors*,
 // brute force, Euclidean). fit keeps a copy of the training rows (transposed to row-major on first
 // use). A prediction screens training rows with a cheap lower bound of the squared distance from
-// blocked dot products (see neighbours()), computes the exact distance only for rows that could
+// blocked dot products (see neighbours(); exact integer ones, three rows per multiply, when the
+// data allows: ./quantized.ts), computes the exact distance only for rows that could
 // enter the k nearest, and keeps those in a small sorted buffer per query (partial selection, no
 // full sort), so results equal a plain scan. weights "distance" weights by 1/d, and exact matches
 // (d = 0) take all the weight, as in scikit-learn. n_neighbors larger than the training set is
@@ -11,6 +12,7 @@ import { type Algorithm, type EstimatorState, type FittedEstimator, type Task, c
 import { type Matrix, toRowMajor } from "../core/matrix.js";
 import { type ParamSpecs, validateParams } from "../core/params.js";
 import { decodeState } from "../core/state.js";
+import { type QuantizedQueries, type QuantizedTraining, LANE, LANE2, lane, quantizeQueries, ROUND, quantizeTraining, threshold } from "./quantized.js";
 
 const params: ParamSpecs = {
   n_neighbors: { type: "int", default: 5, min: 1, doc: "Number of neighbours (clamped to the training set size)." },
@@ -133,7 +135,8 @@ class KnnModel implements FittedEstimator {
    * ||q||^2 + ||x||^2 - 2 q.x (dot products blocked 4 queries x 2 training rows, over tiles of
    * training rows that stay in cache), shrunk by a margin larger than its rounding error; only
    * rows whose bound beats the current k-th distance get the exact (difference-based) distance,
-   * so the result is identical to a plain scan.
+   * so the result is identical to a plain scan. When the data suits (finite, at most 303
+   * features) the screening is the cheaper integer one of ./quantized.ts instead.
    */
   private neighbours(X: Matrix): { idx: Int32Array; dist: Float64Array } {
     if (X.cols !== this.cols) throw new RangeError(`expected ${this.cols} features, got ${X.cols}`);
@@ -158,6 +161,12 @@ class KnnModel implements FittedEstimator {
     const dist = new Float64Array(nqPad * k);
     const filled = new Int32Array(nqPad);
     const worst = new Float64Array(nqPad).fill(Infinity);
+    const qt = this.quantized();
+    const qq = qt ? quantizeQueries(Q, nqPad, qt) : null;
+    if (qt && qq) {
+      this.scanQuantized(Q, qq, qt, Xt, idx, dist, filled, worst);
+      return { idx: idx.subarray(0, nq * k), dist: dist.subarray(0, nq * k) };
+    }
     const tile = Math.max(2, Math.min(nTrainPad, (Math.floor(16384 / Math.max(d, 1)) & ~1) || 2));
     for (let t0 = 0; t0 < nTrainPad; t0 += tile) {
       const t1 = Math.min(nTrainPad, t0 + tile);
@@ -211,6 +220,86 @@ class KnnModel implements FittedEstimator {
       }
     }
     return { idx: idx.subarray(0, nq * k), dist: dist.subarray(0, nq * k) };
+  }
+
+  private quantizedCache?: QuantizedTraining | null;
+
+  private quantized(): QuantizedTraining | null {
+    if (this.quantizedCache === undefined) this.quantizedCache = quantizeTraining(this.Xr, this.y.length, this.cols);
+    return this.quantizedCache;
+  }
+
+  /**
+   * The scan with integer screening (see ./quantized.ts): packed dot products blocked 4 queries x
+   * 2 groups (6 training rows) over tiles of training rows; the rows whose lane is under the
+   * query's threshold get the exact distance (consider), in training order.
+   */
+  private scanQuantized(Q: Float64Array, qq: QuantizedQueries, qt: QuantizedTraining, Xt: Float64Array, idx: Int32Array, dist: Float64Array, filled: Int32Array, worst: Float64Array): void {
+    const d = this.cols;
+    const nqPad = worst.length;
+    const { packed, nPad, dq } = qt;
+    const qv = qq.q;
+    const thr = new Float64Array(nqPad).fill(Infinity);
+    const tile = Math.max(6, Math.floor(16384 / dq / 6) * 6);
+    const acc = new Float64Array(8);
+    // rows t..t+2 (accumulator v) for query q: the exact check of those under the threshold
+    const check = (v: number, q: number, t: number): void => {
+      for (let i = 0; i < 3; i++) {
+        if (!(lane(v, i) < thr[q]!)) continue;
+        consider(Q, q * d, Xt, t + i, d, this.k, q, idx, dist, filled, worst, this.y.length);
+        thr[q] = threshold(worst[q]!, qq.err[q]!, qq.norm[q]!, qt);
+      }
+    };
+    for (let t0 = 0; t0 < nPad; t0 += tile) {
+      const t1 = Math.min(nPad, t0 + tile);
+      for (let q = 0; q < nqPad; q += 4) {
+        const qb = q * dq;
+        for (let t = t0; t < t1; t += 6) {
+          let a0 = 0;
+          let b0 = 0;
+          let a1 = 0;
+          let b1 = 0;
+          let a2 = 0;
+          let b2 = 0;
+          let a3 = 0;
+          let b3 = 0;
+          for (let j = 0, pj = (t / 3) * dq, qj = qb; j < dq; j++, pj += 2, qj += 4) {
+            const xa = packed[pj]!;
+            const xb = packed[pj + 1]!;
+            const v0 = qv[qj]!;
+            a0 += v0 * xa;
+            b0 += v0 * xb;
+            const v1 = qv[qj + 1]!;
+            a1 += v1 * xa;
+            b1 += v1 * xb;
+            const v2 = qv[qj + 2]!;
+            a2 += v2 * xa;
+            b2 += v2 * xb;
+            const v3 = qv[qj + 3]!;
+            a3 += v3 * xa;
+            b3 += v3 * xb;
+          }
+          acc[0] = a0;
+          acc[1] = b0;
+          acc[2] = a1;
+          acc[3] = b1;
+          acc[4] = a2;
+          acc[5] = b2;
+          acc[6] = a3;
+          acc[7] = b3;
+          for (let u = 0; u < 8; u++) {
+            // the lanes (see lane()); separate comparisons, as rows rarely pass
+            const v = acc[u]!;
+            const s2 = v / LANE2 + ROUND - ROUND;
+            const r = v - s2 * LANE2;
+            const s1 = r / LANE + ROUND - ROUND;
+            const s0 = r - s1 * LANE;
+            const th = thr[q + (u >> 1)]!;
+            if (s0 < th || s1 < th || s2 < th) check(v, q + (u >> 1), t + 3 * (u & 1));
+          }
+        }
+      }
+    }
   }
 
   /** Per query row, the weights of its k neighbours (rows x k). */

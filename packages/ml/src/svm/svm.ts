@@ -1,7 +1,7 @@
 // svm: C-support vector classification (scikit-learn's SVC / libsvm) with a linear or RBF kernel,
 // multiclass one-vs-one like libsvm (one binary SVM per class pair, prediction by votes, ties to
-// the lower class index). Trained by our own SMO (./smo.ts, libsvm's algorithm), so neither
-// fitting nor loading needs WASM. The state is the support vectors (row-major), per pair the
+// the lower class index). Trained by our own SMO (./smo.ts, libsvm's algorithm with shrinking),
+// so neither fitting nor loading needs WASM. The state is the support vectors (row-major), per pair the
 // indices of its support vectors and their coefficients (alpha_i y_i), and rho.
 //
 // Probabilities (predictProba) are NOT libsvm's Platt-scaled `probability=True` (which needs an
@@ -39,6 +39,42 @@ function dot(a: Float64Array, ao: number, b: Float64Array, bo: number, d: number
   return s;
 }
 
+/**
+ * dst[c] = dot(a at ao, row idx[c] of the row-major S) for c < count, four rows per pass over a's
+ * values (about 3x fewer loads than one dot at a time; each sum in the same order as dot()).
+ */
+function dotsTo(dst: Float64Array, a: Float64Array, ao: number, S: Float64Array, idx: Int32Array, count: number, d: number): void {
+  let c = 0;
+  for (; c + 4 <= count; c += 4) {
+    const b0 = idx[c]! * d;
+    const b1 = idx[c + 1]! * d;
+    const b2 = idx[c + 2]! * d;
+    const b3 = idx[c + 3]! * d;
+    let s0 = 0;
+    let s1 = 0;
+    let s2 = 0;
+    let s3 = 0;
+    for (let j = 0; j < d; j++) {
+      const x = a[ao + j]!;
+      s0 += x * S[b0 + j]!;
+      s1 += x * S[b1 + j]!;
+      s2 += x * S[b2 + j]!;
+      s3 += x * S[b3 + j]!;
+    }
+    dst[c] = s0;
+    dst[c + 1] = s1;
+    dst[c + 2] = s2;
+    dst[c + 3] = s3;
+  }
+  for (; c < count; c++) dst[c] = dot(a, ao, S, idx[c]! * d, d);
+}
+
+function identity(n: number): Int32Array {
+  const idx = new Int32Array(n);
+  for (let i = 0; i < n; i++) idx[i] = i;
+  return idx;
+}
+
 class SvmModel implements FittedEstimator {
   constructor(
     readonly nClasses: number,
@@ -64,14 +100,13 @@ class SvmModel implements FittedEstimator {
     const svNorm = new Float64Array(nSv);
     for (let s = 0; s < nSv; s++) svNorm[s] = dot(this.sv, s * d, this.sv, s * d, d);
     const kv = new Float64Array(nSv);
+    const all = identity(nSv);
     const out = new Float64Array(X.rows * nPairs);
     for (let q = 0; q < X.rows; q++) {
       const qo = q * d;
       const qn = dot(Q, qo, Q, qo, d);
-      for (let s = 0; s < nSv; s++) {
-        const k = dot(Q, qo, this.sv, s * d, d);
-        kv[s] = this.kernel === "linear" ? k : Math.exp(-this.gamma * Math.max(qn + svNorm[s]! - 2 * k, 0));
-      }
+      dotsTo(kv, Q, qo, this.sv, all, nSv, d);
+      if (this.kernel !== "linear") for (let s = 0; s < nSv; s++) kv[s] = Math.exp(-this.gamma * Math.max(qn + svNorm[s]! - 2 * kv[s]!, 0));
       for (let p = 0; p < nPairs; p++) {
         let f = -this.rho[p]!;
         for (let e = this.pairStart[p]!; e < this.pairStart[p + 1]!; e++) f += this.pairCoef[e]! * kv[this.pairSv[e]!]!;
@@ -247,18 +282,28 @@ export const svm: Algorithm = {
           const norm = new Float64Array(l);
           for (let t = 0; t < l; t++) norm[t] = dot(S, t * d, S, t * d, d);
           const diag = kernel === "linear" ? norm : new Float64Array(l).fill(1);
-          const kernelRow = (i: number, out: Float64Array) => {
+          // Q_it = y_i y_t K(x_i, x_t) for the requested columns t
+          const dots = new Float64Array(l);
+          const qRow = (i: number, out: Float32Array, idx: Int32Array, count: number) => {
             const io = i * d;
+            const yi = yy[i]!;
+            dotsTo(dots, S, io, S, idx, count, d);
             if (kernel === "linear") {
-              for (let t = 0; t < l; t++) out[t] = dot(S, io, S, t * d, d);
+              for (let c = 0; c < count; c++) {
+                const t = idx[c]!;
+                out[t] = yi * yy[t]! * dots[c]!;
+              }
             } else {
               const ni = norm[i]!;
-              for (let t = 0; t < l; t++) out[t] = Math.exp(-gamma * Math.max(ni + norm[t]! - 2 * dot(S, io, S, t * d, d), 0));
+              for (let c = 0; c < count; c++) {
+                const t = idx[c]!;
+                out[t] = yi * yy[t]! * Math.exp(-gamma * Math.max(ni + norm[t]! - 2 * dots[c]!, 0));
+              }
             }
           };
           const frac = pi / nPairs;
           const msg = `pair ${pi + 1}/${nPairs}`;
-          const res = await solveSmo(yy, kernelRow, diag, C, tol, cacheBytes, () => checkpoint(ctx, { fraction: frac, message: msg }));
+          const res = await solveSmo(yy, qRow, diag, C, tol, cacheBytes, () => checkpoint(ctx, { fraction: frac, message: msg }));
           for (let t = 0; t < l; t++) {
             if (res.alpha[t]! > 0) {
               rows.push(sub[t]!);

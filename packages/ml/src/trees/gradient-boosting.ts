@@ -2,6 +2,7 @@
 // trees on the negative gradient, Newton-step leaf values for log-loss, prior init) grown with the
 // histogram trees of hist-tree.ts, like HistGradientBoosting.
 
+import { exp } from "../core/exp.js";
 import { checkpoint, type Algorithm, type EstimatorState, type FittedEstimator, type Task } from "../core/estimator.js";
 import type { Matrix } from "../core/matrix.js";
 import { validateParams, type ParamSpecs } from "../core/params.js";
@@ -207,6 +208,13 @@ export const gradientBoosting: Algorithm = {
       }
       return Math.abs(den) < 1e-150 ? 0 : ((k - 1) / k) * (num / den);
     };
+    // without subsampling each leaf adds its (shrunk) value to its rows' scores as it is made
+    // (no traversal, no per-row leaf index); column fo of F
+    let fo = 0;
+    const addLeaf = (r: Int32Array, s: number, e: number, value: number): void => {
+      const v = value * lr;
+      for (let i = s; i < e; i++) F[fo + r[i]!]! += v;
+    };
     for (let round = 0; round < rounds; round++) {
       // rows of this round (scikit-learn draws without replacement)
       if (nSub < n) {
@@ -223,24 +231,26 @@ export const gradientBoosting: Algorithm = {
           let mx = -Infinity;
           for (let j = 0; j < k; j++) mx = Math.max(mx, F[j * n + i]!);
           let z = 0;
-          for (let j = 0; j < k; j++) z += P[j * n + i] = Math.exp(F[j * n + i]! - mx);
+          for (let j = 0; j < k; j++) z += P[j * n + i] = exp(F[j * n + i]! - mx);
           for (let j = 0; j < k; j++) P[j * n + i]! /= z;
         }
       }
       for (let j = 0; j < k; j++) {
         const o = j * n;
         if (mode === "regression") for (let i = 0; i < n; i++) resid[i] = Y[i]! - F[i]!;
-        else if (mode === "binary") for (let i = 0; i < n; i++) resid[i] = Y[i]! - 1 / (1 + Math.exp(-F[i]!));
+        else if (mode === "binary") for (let i = 0; i < n; i++) resid[i] = Y[i]! - 1 / (1 + exp(-F[i]!));
         else for (let i = 0; i < n; i++) resid[i] = Y[o + i]! - P[o + i]!;
         if (nSub === n) rows.set(all);
         const t = builder.nodeOffset.length - 1;
         const leafStart = builder.value.n;
-        // without subsampling the grower reports each row's leaf (no traversal needed)
-        grower.grow(rows, nSub, null, null, resid, builder, importances, rng, mode === "binary" ? binaryLeaf : mode === "multiclass" ? multiLeaf : undefined, nSub === n ? leaf : undefined);
+        fo = o;
+        grower.grow(rows, nSub, null, null, resid, builder, importances, rng, mode === "binary" ? binaryLeaf : mode === "multiclass" ? multiLeaf : undefined, nSub === n ? addLeaf : undefined);
         const vals = builder.value.a;
         for (let q = leafStart; q < builder.value.n; q++) vals[q]! *= lr;
-        if (nSub < n) builder.applyBinned(t, binned, leaf);
-        for (let i = 0; i < n; i++) F[o + i]! += vals[leaf[i]!]!;
+        if (nSub < n) {
+          builder.applyBinned(t, binned, leaf);
+          for (let i = 0; i < n; i++) F[o + i]! += vals[leaf[i]!]!;
+        }
       }
       await checkpoint(ctx, { fraction: (round + 1) / rounds, message: `round ${round + 1}/${rounds}` });
     }
