@@ -186,6 +186,19 @@ describe("batch prediction over iris", () => {
     });
   });
 
+  it("equals the online predictions of the same rows (POST /v1/models/{id}/predict)", async () => {
+    const online = await requestJson<{ predictions: unknown[]; probabilities: Array<Record<string, number>> }>(`${base}/v1/models/${irisModel}/predict`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ rows: csvRows(irisText) }),
+    });
+    expect(online.status).toBe(200);
+    expect(full.map((r) => r.prediction)).toEqual(online.body.predictions);
+    full.forEach((r, i) => {
+      for (const c of IRIS_CLASSES) expect(Math.abs(r.probabilities![c]! - online.body.probabilities[i]![c]!), `row ${i} ${c}`).toBeLessThanOrEqual(1e-12);
+    });
+  });
+
   it("refuses bad requests naming the problem", async () => {
     // iris without one of the model's feature columns.
     const [header, ...lines] = irisText.trimEnd().split("\n");
