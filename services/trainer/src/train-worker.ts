@@ -30,6 +30,20 @@ export type WorkerMessage =
   | { type: "fold"; metrics: Record<string, number>; fitSeconds: number }
   | { type: "error"; kind: "input" | "cancelled" | "internal"; message: string };
 
+/**
+ * Fits report progress at every checkpoint (about every 20 ms); the trainer forwards the latest
+ * every DML_PROGRESS_INTERVAL_MS, so posting more than every 100 ms only wakes its main thread.
+ */
+function throttled(post: (p: { fraction: number; message: string }) => void): (p: { fraction: number; message: string }) => void {
+  let last = 0;
+  return (p) => {
+    const now = performance.now();
+    if (now - last < 100 && p.fraction < 1) return;
+    last = now;
+    post(p);
+  };
+}
+
 async function run(job: TrainJob, signal: AbortSignal): Promise<WorkerMessage> {
   const decoded = batchesToColumns(job.ipcs);
   job.ipcs.length = 0;
@@ -47,7 +61,7 @@ async function run(job: TrainJob, signal: AbortSignal): Promise<WorkerMessage> {
     ...(job.cvMetrics && { cvMetrics: job.cvMetrics }),
     seed: job.seed,
     signal,
-    onProgress: (p: { fraction: number; message: string }) => parentPort!.postMessage({ type: "progress", fraction: p.fraction, message: p.message } satisfies WorkerMessage),
+    onProgress: throttled((p: { fraction: number; message: string }) => parentPort!.postMessage({ type: "progress", fraction: p.fraction, message: p.message } satisfies WorkerMessage)),
   };
   if (job.fold !== undefined) {
     const metrics = await evaluateCvFold(options, job.fold, ALGORITHMS);
