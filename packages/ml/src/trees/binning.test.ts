@@ -16,6 +16,9 @@ describe("binColumn", () => {
       ["wide range", () => rng.normal() * 10 ** (rng.int(40) - 20)],
       ["exponential", () => -Math.log(rng.next() + 1e-300) * 1e6],
       ["infinities", (i) => (i % 97 === 0 ? (i % 2 ? Infinity : -Infinity) : rng.normal())],
+      // one bucket (equal high words): the sort of a large segment
+      ["clustered", () => 1 + rng.next() * 1e-9],
+      ["clustered + ties", () => 1 + rng.int(3000) * 1e-12],
     ];
     for (const [name, gen] of columns) {
       const col = Float64Array.from({ length: n }, (_, i) => gen(i));
