@@ -1,10 +1,7 @@
 // `dml models ls|get|download|rm`: the model registry through the gateway's REST API.
-import { createWriteStream } from "node:fs";
-import { rename, rm, stat } from "node:fs/promises";
-import { Readable } from "node:stream";
-import { pipeline } from "node:stream/promises";
 import { parseArgs, rejectUnknownFlags, stringFlag, UsageError, type ParsedArgs } from "../args.js";
-import { call, GatewayError, gatewayTarget, getJson, type GatewayTarget } from "../gateway-client.js";
+import { saveDownload } from "../download.js";
+import { call, gatewayTarget, getJson, type GatewayTarget } from "../gateway-client.js";
 import { formatModel, formatModelList, type Model } from "../model-view.js";
 import { formatBytes } from "../progress.js";
 
@@ -60,19 +57,8 @@ async function download(args: ParsedArgs): Promise<number> {
   rejectUnknownFlags(args, [...COMMON_FLAGS, "output"]);
   const id = idArg(args, "dml models download ID [-o FILE]");
   const output = stringFlag(args, "output") ?? `${id}.json`;
-  const part = `${output}.part`;
   const res = await call(target(args), `${modelPath(id)}/download`);
-  try {
-    await pipeline(Readable.fromWeb(res.body as never), createWriteStream(part));
-    const expected = Number(res.headers.get("content-length") ?? NaN);
-    const { size } = await stat(part);
-    if (Number.isFinite(expected) && size !== expected) throw new Error(`the download stopped after ${size} of ${expected} bytes`);
-    await rename(part, output);
-  } catch (err) {
-    await rm(part, { force: true });
-    throw new GatewayError(0, `download of model ${id} failed, nothing written: ${(err as Error).message}`);
-  }
-  const { size } = await stat(output);
+  const size = await saveDownload(res, output, `model ${id}`);
   if (args.flags.has("json")) out(JSON.stringify({ id, file: output, bytes: size }));
   else process.stderr.write(`wrote ${output} (${formatBytes(size)})\n`);
   return 0;

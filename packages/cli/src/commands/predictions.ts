@@ -1,12 +1,9 @@
 // `dml predictions create|ls|get|results|download`: batch predictions through the gateway's REST
 // API. `create --watch` polls the prediction until it ends (a prediction has one task, so a poll
 // every 500 ms is all the progress there is to show).
-import { createWriteStream } from "node:fs";
-import { rename, rm, stat } from "node:fs/promises";
-import { Readable } from "node:stream";
-import { pipeline } from "node:stream/promises";
 import { intFlag, parseArgs, rejectUnknownFlags, stringFlag, UsageError, type ParsedArgs } from "../args.js";
-import { call, GatewayError, gatewayTarget, getJson, type GatewayTarget } from "../gateway-client.js";
+import { saveDownload } from "../download.js";
+import { call, gatewayTarget, getJson, type GatewayTarget } from "../gateway-client.js";
 import { formatBytes } from "../progress.js";
 import { formatTable } from "../table.js";
 import { formatMetric, formatPercent, progressBar, TERMINAL_STATES, type WatchStream } from "../training-view.js";
@@ -180,16 +177,8 @@ async function download(args: ParsedArgs): Promise<number> {
   rejectUnknownFlags(args, [...COMMON_FLAGS, "output"]);
   const id = idArg(args, "dml predictions download ID [-o FILE]");
   const output = stringFlag(args, "output") ?? `${id}.csv`;
-  const part = `${output}.part`;
   const res = await call(target(args), `${predictionPath(id)}/results?format=csv`);
-  try {
-    await pipeline(Readable.fromWeb(res.body as never), createWriteStream(part));
-    await rename(part, output);
-  } catch (err) {
-    await rm(part, { force: true });
-    throw new GatewayError(0, `download of prediction ${id} failed, nothing written: ${(err as Error).message}`);
-  }
-  const { size } = await stat(output);
+  const size = await saveDownload(res, output, `prediction ${id}`);
   if (args.flags.has("json")) out(JSON.stringify({ id, file: output, bytes: size }));
   else process.stderr.write(`wrote ${output} (${formatBytes(size)})\n`);
   return 0;
