@@ -6,6 +6,7 @@ import { COLUMN_TYPES, type ColumnType } from "../domain/datasets/types.js";
 import { sendJson } from "./errors.js";
 import { enumParam, intParam } from "./query.js";
 import type { Router } from "./router.js";
+import { pipeChunks } from "./streaming.js";
 import { readUploadBody } from "./upload-body.js";
 
 /** `types=col:category,other:string` -> { col: "category", other: "string" }. */
@@ -34,14 +35,6 @@ export function parseDelimiter(raw: string | null | undefined): string | undefin
     throw new DmlError("INVALID_ARGUMENT", "delimiter must be one character other than a quote or a line break", { field: "delimiter" });
   }
   return d;
-}
-
-async function pipeChunks(res: ServerResponse, chunks: AsyncIterable<Uint8Array>): Promise<void> {
-  for await (const chunk of chunks) {
-    if (!res.write(chunk)) await new Promise<void>((resolve) => res.once("drain", resolve));
-    if (res.destroyed) return;
-  }
-  res.end();
 }
 
 /** How long a refused upload's connection is kept, unread, for the client to read the answer. */

@@ -1,31 +1,9 @@
 // REST routes for the model registry (DESIGN.md): list, get, download, delete. Online prediction
 // (POST /v1/models/{id}/predict) has its own route file.
-import type { ServerResponse } from "node:http";
 import type { Models } from "../domain/models/models.js";
 import { sendJson } from "./errors.js";
 import type { Router } from "./router.js";
-
-/** Waits for the socket to take more, or for the client to go away (then no drain ever comes). */
-function drained(res: ServerResponse): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      res.off("drain", done);
-      res.off("close", done);
-      resolve();
-    };
-    res.once("drain", done);
-    res.once("close", done);
-  });
-}
-
-/** Leaving the loop early (client gone) ends the chunks' iterator, which closes the store read. */
-async function pipeChunks(res: ServerResponse, chunks: AsyncIterable<Uint8Array>): Promise<void> {
-  for await (const chunk of chunks) {
-    if (!res.write(chunk)) await drained(res);
-    if (res.destroyed) return;
-  }
-  res.end();
-}
+import { pipeChunks } from "./streaming.js";
 
 export function addModelRoutes(router: Router, deps: { models: Models }): Router {
   const { models } = deps;

@@ -1,34 +1,17 @@
 // REST routes for batch predictions (DESIGN.md): parse, delegate to the Predictions domain, shape
 // JSON; ?format=csv streams the whole result as a CSV attachment.
-import type { ServerResponse } from "node:http";
 import type { Predictions } from "../domain/predictions/predictions.js";
 import { DEFAULT_LIMIT, MAX_LIMIT } from "../domain/predictions/validate.js";
 import { sendJson } from "./errors.js";
-import { readJsonBody } from "./json-body.js";
 import { enumParam, intParam } from "./query.js";
 import type { Router } from "./router.js";
-
-async function pipeChunks(res: ServerResponse, chunks: AsyncIterable<Uint8Array>): Promise<void> {
-  for await (const chunk of chunks) {
-    if (!res.write(chunk)) await new Promise<void>((resolve) => res.once("drain", resolve));
-    if (res.destroyed) return;
-  }
-  res.end();
-}
+import { pipeChunks, readJsonRequest } from "./streaming.js";
 
 export function addPredictionRoutes(router: Router, deps: { predictions: Predictions }): Router {
   const { predictions } = deps;
   return router
     .on("POST", "/v1/predictions", async ({ req, res }) => {
-      let body: unknown;
-      try {
-        body = await readJsonBody(req);
-      } catch (err) {
-        // The rest of a refused body is not read: do not keep the connection for the next request.
-        if (!req.complete) res.setHeader("connection", "close");
-        throw err;
-      }
-      const prediction = await predictions.create(body);
+      const prediction = await predictions.create(await readJsonRequest(req, res));
       sendJson(res, 202, prediction, { location: `/v1/predictions/${prediction.id}` });
     })
     .on("GET", "/v1/predictions", async ({ res, url }) => {

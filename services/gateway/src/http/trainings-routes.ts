@@ -4,7 +4,7 @@ import type { IncomingMessage } from "node:http";
 import { DmlError } from "@dml/runtime";
 import type { Trainings } from "../domain/trainings/trainings.js";
 import { sendJson } from "./errors.js";
-import { readJsonBody } from "./json-body.js";
+import { readJsonRequest } from "./streaming.js";
 import type { Router } from "./router.js";
 import { SseStream } from "./sse.js";
 
@@ -27,15 +27,7 @@ export function addTrainingRoutes(router: Router, deps: { trainings: Trainings }
   const { trainings } = deps;
   return router
     .on("POST", "/v1/trainings", async ({ req, res }) => {
-      let body: unknown;
-      try {
-        body = await readJsonBody(req);
-      } catch (err) {
-        // The rest of a refused body is not read: do not keep the connection for the next request.
-        if (!req.complete) res.setHeader("connection", "close");
-        throw err;
-      }
-      const training = await trainings.create(body);
+      const training = await trainings.create(await readJsonRequest(req, res));
       sendJson(res, 202, training, { location: `/v1/trainings/${training.id}` });
     })
     .on("GET", "/v1/trainings", async ({ res, url }) => {
