@@ -19,3 +19,4 @@ export * from "./placement.js";
 export * from "./node-directory.js";
 export * from "./process-alive.js";
 export * from "./async-queue.js";
+export * from "./client-pool.js";

@@ -5,11 +5,11 @@
 // Errors: a store's own status surfaces as nice-grpc's ClientError with that code (the caller
 // decides whether to fail over to another replica); bytes that fail their checksum on arrival
 // throw DmlError("DATA_LOSS"). Every call takes an AbortSignal for deadlines and cancellation.
-import { createChannel, createClient, type Channel } from "nice-grpc";
 import type { ChannelOptions } from "@grpc/grpc-js";
 import { storeV1, type commonV1 } from "@dml/proto";
 import { ChecksumVerifier, checksumsEqual, computeChecksum, formatChecksum } from "./checksum.js";
 import { DmlError } from "./errors.js";
+import { GrpcClientPool } from "./client-pool.js";
 import { CLIENT_OPTIONS } from "./grpc-options.js";
 import { StoreServiceDefinition } from "./store-codec.js";
 
@@ -87,19 +87,15 @@ function releaseChunks(data: Uint8Array): void {
 }
 
 export class StoreClients {
-  private readonly channels = new Map<string, { channel: Channel; client: storeV1.StoreServiceClient }>();
+  private readonly pool: GrpcClientPool<typeof StoreServiceDefinition>;
 
-  constructor(private readonly channelOptions: ChannelOptions = CLIENT_OPTIONS) {}
+  constructor(channelOptions: ChannelOptions = CLIENT_OPTIONS) {
+    this.pool = new GrpcClientPool(StoreServiceDefinition, channelOptions);
+  }
 
   /** The raw nice-grpc client for `address` (host:port), created on first use. */
   client(address: string): storeV1.StoreServiceClient {
-    let entry = this.channels.get(address);
-    if (!entry) {
-      const channel = createChannel(address, undefined, this.channelOptions);
-      entry = { channel, client: createClient(StoreServiceDefinition, channel) };
-      this.channels.set(address, entry);
-    }
-    return entry.client;
+    return this.pool.client(address);
   }
 
   /** Writes `data` under `key` durably on the store at `address`, in 1 MiB chunks. */
@@ -224,7 +220,6 @@ export class StoreClients {
 
   /** Closes every channel; the pool must not be used afterwards. */
   close(): void {
-    for (const { channel } of this.channels.values()) channel.close();
-    this.channels.clear();
+    this.pool.close();
   }
 }

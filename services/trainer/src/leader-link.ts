@@ -1,14 +1,13 @@
 // How a trainer reaches the scheduler leader: look the leader up in etcd (election key with the
 // lowest create revision, then its membership record for the address), one channel per address.
-import { createChannel, createClient, type Channel } from "nice-grpc";
 import { workV1 } from "@dml/proto";
-import { CLIENT_OPTIONS, DmlError, KEYS, readLeadership, type NodeDirectory } from "@dml/runtime";
+import { DmlError, GrpcClientPool, KEYS, readLeadership, type NodeDirectory } from "@dml/runtime";
 import type { Etcd3 } from "etcd3";
 
 export type WorkClient = workV1.WorkServiceClient;
 
 export class LeaderLink {
-  private readonly channels = new Map<string, { channel: Channel; client: WorkClient }>();
+  private readonly clients = new GrpcClientPool(workV1.WorkServiceDefinition);
 
   constructor(
     private readonly etcd: Etcd3,
@@ -24,17 +23,10 @@ export class LeaderLink {
   }
 
   client(address: string): WorkClient {
-    let entry = this.channels.get(address);
-    if (!entry) {
-      const channel = createChannel(address, undefined, CLIENT_OPTIONS);
-      entry = { channel, client: createClient(workV1.WorkServiceDefinition, channel) };
-      this.channels.set(address, entry);
-    }
-    return entry.client;
+    return this.clients.client(address);
   }
 
   close(): void {
-    for (const { channel } of this.channels.values()) channel.close();
-    this.channels.clear();
+    this.clients.close();
   }
 }
