@@ -56,6 +56,7 @@ interface Attempt {
 }
 
 const HARD_STOP_MS = 1500;
+const DATASET_CACHE_BYTES = 256 * 1024 * 1024;
 const COMPLETE_RETRY_MS = 120_000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -65,8 +66,9 @@ export class TaskRunner {
   private readonly datasets: DatasetRepository;
 
   constructor(private readonly deps: TaskRunnerDeps) {
-    // No cache: a trainer reads a dataset once per task and hands the bytes to a worker.
-    this.fetcher = new BatchFetcher({ directory: deps.directory, stores: deps.stores, log: deps.log }, 0);
+    // Cached: a training's fold tasks and final task (and repeated predictions) read the same
+    // batches on the same trainer. Objects are immutable, and workers get copies, never the cached bytes.
+    this.fetcher = new BatchFetcher({ directory: deps.directory, stores: deps.stores, log: deps.log }, DATASET_CACHE_BYTES);
     this.datasets = new DatasetRepository(deps.etcd);
   }
 
