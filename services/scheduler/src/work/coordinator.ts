@@ -341,6 +341,15 @@ export class WorkCoordinator {
   async recordProgress(nodeId: string, taskId: string, attempt: number, fraction: number, message: string): Promise<boolean> {
     this.requireLeader();
     const job = this.jobOf(taskId);
+    // Trainers repeat their latest progress every interval: when the book already holds it for
+    // this current attempt, there is nothing to write, so no etcd reads either. (The book may lag;
+    // a stale attempt is then caught by its next real write or by the heartbeat reconcile.)
+    const entry = this.book?.jobOfTask(taskId);
+    const known = entry?.tasks.get(taskId)?.value;
+    if (known && isCurrent(known, attempt) && known.trainer === nodeId) {
+      const next = withProgress(known, fraction, message);
+      if (next.progress === known.progress && next.message === known.message) return entry?.kind === "training" && entry.spec?.value.cancelRequested === true;
+    }
     return this.writer.update(job.kind, job.jobId, taskId, (read) => {
       if (!isCurrent(read.task, attempt) || read.task.trainer !== nodeId) {
         throw new DmlError("STALE_FENCE", `attempt ${attempt} of task ${taskId} is not current; stop working on it`, { taskId, attempt });
