@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createChannel, createClient, ClientError, Status, type Channel } from "nice-grpc";
 import { predictionV1 } from "@dml/proto";
-import { modelKey, toProtoChecksum, type ModelRecord, type TrainingView } from "@dml/catalog";
+import { modelKey, toProtoChecksum, type ModelRecord, type PredictionView, type TrainingView } from "@dml/catalog";
 import { parseCsv } from "@dml/data";
 import { ALGORITHMS, loadModel, parseModel, type Model } from "@dml/ml";
 import { CLIENT_OPTIONS, StoreClients } from "@dml/runtime";
@@ -19,21 +19,8 @@ import type { Etcd3 } from "etcd3";
 import { requestJson, uploadCsv, type ErrorBody } from "./helpers/datasets.js";
 import { isEnded, postJson, syntheticCsv, waitForTraining } from "./helpers/trainings.js";
 
-interface Prediction {
-  id: string;
-  modelId: string;
-  datasetId: string;
-  state: string;
-  progress: number;
-  rows: number;
-  metrics?: Record<string, number>;
-  error?: string;
-  trainer?: string;
-  attempts: number;
-  createdAt: string;
-  startedAt?: string;
-  finishedAt?: string;
-}
+/** The REST shape of a batch prediction is the catalog's view. */
+type Prediction = PredictionView;
 interface ResultRow {
   row: number;
   prediction: string | number | boolean | null;
