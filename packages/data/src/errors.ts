@@ -55,3 +55,37 @@ export function describePlace(line: number, column?: number, columnName?: string
   if (column === undefined) return `line ${line}`;
   return columnName === undefined ? `line ${line}, column ${column}` : `line ${line}, column ${column} (${JSON.stringify(columnName)})`;
 }
+
+/** A DataError or CsvError as plain data, to cross a worker thread's message port. */
+export type SerializedError =
+  | { kind: "csv"; message: string; place: CsvErrorPlace }
+  | { kind: "data"; message: string }
+  | { kind: "other"; message: string; stack?: string };
+
+export function serializeError(err: unknown): SerializedError {
+  if (err instanceof CsvError) {
+    const place: CsvErrorPlace = { line: err.line };
+    if (err.column !== undefined) place.column = err.column;
+    if (err.columnName !== undefined) place.columnName = err.columnName;
+    if (err.byteOffset !== undefined) place.byteOffset = err.byteOffset;
+    return { kind: "csv", message: err.message, place };
+  }
+  if (err instanceof DataError) return { kind: "data", message: err.message };
+  const e = err instanceof Error ? err : new Error(String(err));
+  return e.stack === undefined ? { kind: "other", message: e.message } : { kind: "other", message: e.message, stack: e.stack };
+}
+
+/** The error serializeError() described, as the same class (so callers map it the same way). */
+export function reviveError(e: SerializedError): Error {
+  switch (e.kind) {
+    case "csv":
+      return new CsvError(e.message, e.place);
+    case "data":
+      return new DataError(e.message);
+    case "other": {
+      const err = new Error(e.message);
+      if (e.stack !== undefined) err.stack = e.stack;
+      return err;
+    }
+  }
+}

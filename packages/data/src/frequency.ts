@@ -50,15 +50,18 @@ export class NumberCounts {
   }
 
   /**
-   * Adds `values[i]` for every i < n with `valid[i] === 1`. Same table as add(), but each value's
-   * bits are read in place through a 32-bit view of `values` (hashNumber goes through a scratch
-   * array: a store and two loads per value), and the arrays and mask stay in locals.
+   * Adds `values[i]` for every i < n with `valid[i] === 1`, stopping as soon as the table holds
+   * more than `limit` values: returns the index after the last value added (n when all were).
+   * Same table as add(), but each value's bits are read in place through a 32-bit view of
+   * `values` (hashNumber goes through a scratch array: a store and two loads per value), and the
+   * arrays and mask stay in locals.
    */
-  addAll(values: Float64Array, valid: Uint8Array, n: number): void {
+  addAll(values: Float64Array, valid: Uint8Array, n: number, limit = Infinity): number {
     const words = new Uint32Array(values.buffer, values.byteOffset, 2 * n);
     let keys = this.keys;
     let mask = this.mask;
     const before = this.used;
+    const stopAt = limit - (this.zeros > 0 ? 1 : 0); // `used` past this: size() > limit
     for (let k = 0; k < n; k++) {
       if (valid[k] !== 1) continue;
       const v = values[k]!;
@@ -71,8 +74,9 @@ export class NumberCounts {
         const key = keys[i]!;
         if (key === 0) {
           keys[i] = v;
-          if (++this.used * 2 > mask) {
-            this.grow(this.projected(before, k + 1, n));
+          if (++this.used > stopAt) return k + 1;
+          if (this.used * 2 > mask) {
+            this.grow(Math.min(this.projected(before, k + 1, n), limit + 1));
             keys = this.keys;
             mask = this.mask;
           }
@@ -85,6 +89,7 @@ export class NumberCounts {
         i = (i + 1) & mask;
       }
     }
+    return n;
   }
 
   /**
@@ -102,6 +107,24 @@ export class NumberCounts {
     if (this.zeros > 0) fn(0, this.zeros);
     const { keys, repeats } = this;
     for (let i = 0; i < keys.length; i++) if (keys[i] !== 0) fn(keys[i]!, repeats[i]! + 1);
+  }
+
+  /**
+   * The `k` most frequent values, for the frozen snapshot a part keeps when it switches to
+   * estimates. Values seen more than once are ranked as topCounted ranks them; values seen once
+   * (all of them, in a continuous column) fill the remaining places in table order rather than by
+   * value: sorting thousands of singletons per column cost more than the rest of the switch, and
+   * the snapshot is an approximation by then anyway.
+   */
+  top(k: number): Counted<number>[] {
+    const repeated: Counted<number>[] = [];
+    const singles: number[] = [];
+    this.forEach((value, count) => {
+      if (count > 1) repeated.push({ value, count });
+      else if (singles.length < k) singles.push(value);
+    });
+    for (let i = 0; i < singles.length && repeated.length < k; i++) repeated.push({ value: singles[i]!, count: 1 });
+    return topCounted(repeated, k);
   }
 
   /** Grows 4x, or more to hold `expected` values less than half full. */
@@ -131,8 +154,17 @@ export interface Counted<K> {
   count: number;
 }
 
-/** Most frequent first, ties by value (ascending), at most `k`. */
+/**
+ * Most frequent first, ties by value (ascending), at most `k`. Small k: one insertion pass (most
+ * entries are rejected by one comparison); large k (the 1000 counts a part keeps when it switches
+ * to estimates): a sort, because inserting into a long list costs O(k) per entry.
+ */
 export function topCounted<K extends string | number | boolean>(entries: Iterable<Counted<K>>, k: number): Counted<K>[] {
+  if (k > 64) {
+    const all = Array.from(entries, (e) => ({ value: e.value, count: e.count }));
+    all.sort((a, b) => (before(a, b) ? -1 : before(b, a) ? 1 : 0));
+    return all.length > k ? all.slice(0, k) : all;
+  }
   const top: Counted<K>[] = [];
   for (const e of entries) {
     if (top.length === k && !before(e, top[k - 1]!)) continue;

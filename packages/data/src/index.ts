@@ -24,6 +24,7 @@ export {
 export {
   ColumnStatsBuilder,
   DISTINCT_EXACT_LIMIT,
+  NUMBER_DISTINCT_EXACT_LIMIT,
   TOP_VALUES,
   type ColumnStats,
   type ColumnSummary,
@@ -41,6 +42,7 @@ export {
   type IngestBatch,
   type IngestResult,
 } from "./ingest.js";
+export { IngestThreads, ThreadedIngest, type ThreadedIngestOptions } from "./ingest-thread.js";
 export { arrowSchema } from "./arrow.js";
 export { conformBatch } from "./conform.js";
 export { batchToRows, type CellValue, type Row, type RowRange } from "./rows.js";

@@ -82,12 +82,45 @@ describe("ColumnStatsBuilder: numbers", () => {
   });
 
   it("switches to an estimate past the exact limit", () => {
-    const b = new ColumnStatsBuilder({ distinctLimit: 1000 });
+    const b = new ColumnStatsBuilder({ numberDistinctLimit: 1000 });
     for (let i = 0; i < 20_000; i++) b.addNumber(i % 10_000);
     const s = b.summarize("number");
     expect(s.distinctApproximate).toBe(true);
     expect(Math.abs(s.distinct - 10_000) / 10_000).toBeLessThan(0.05);
     expect(s.mean).toBeCloseTo(4999.5, 9);
+  });
+
+  it("counts numbers exactly up to 10,000 distinct values by default, then estimates", () => {
+    const exact = new ColumnStatsBuilder();
+    const values = Float64Array.from({ length: 10_000 }, (_, i) => i * 0.5 - 100);
+    exact.addNumbers(values, new Uint8Array(values.length).fill(1), values.length);
+    expect(exact.summarize("number").distinct).toBe(10_000);
+    expect(exact.summarize("number").distinctApproximate).toBeUndefined();
+    exact.addNumber(1e9);
+    const s = exact.summarize("number");
+    expect(s.distinctApproximate).toBe(true);
+    expect(Math.abs(s.distinct - 10_001) / 10_001).toBeLessThan(0.03);
+  });
+
+  it("batch-wise: switches mid-batch and counts the rest of the batch in the estimate", () => {
+    const b = new ColumnStatsBuilder({ numberDistinctLimit: 1000 });
+    // Two batches of 30,000 values; 40,000 distinct in all (the second batch repeats 20,000),
+    // with -0 and 0 (one value) and some missing rows.
+    const batch = (from: number) => Float64Array.from({ length: 30_000 }, (_, i) => (i === 0 ? -0 : i === 1 ? 0 : (from + i) / 7));
+    const valid = new Uint8Array(30_000).fill(1);
+    for (let i = 2; i < 30_000; i += 97) valid[i] = 0;
+    const missing = valid.filter((v) => v === 0).length;
+    b.addNumbers(batch(0), valid, 30_000);
+    b.addNumbers(batch(10_000), valid, 30_000);
+    const exactDistinct = new Set([...batch(0).filter((_, i) => valid[i] === 1), ...batch(10_000).filter((_, i) => valid[i] === 1)].map((v) => v + 0)).size;
+    expect(exactDistinct).toBeGreaterThan(39_000 - 2 * missing);
+    const s = b.summarize("number");
+    expect(s.distinctApproximate).toBe(true);
+    expect(Math.abs(s.distinct - exactDistinct) / exactDistinct).toBeLessThan(0.03);
+    // The moments still see every value.
+    const all = [...batch(0).filter((_, i) => valid[i] === 1), ...batch(10_000).filter((_, i) => valid[i] === 1)];
+    expect(s.mean).toBeCloseTo(all.reduce((a, v) => a + v, 0) / all.length, 6);
+    expect(s.max).toBe(Math.max(...all));
   });
 });
 

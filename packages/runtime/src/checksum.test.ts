@@ -7,6 +7,8 @@ import {
   computeChecksum,
   crc32c,
   crc32cHex,
+  crc32cImplementation,
+  crc32cPortable,
   createChecksumHasher,
   formatChecksum,
   verifyChecksum,
@@ -82,6 +84,27 @@ describe("crc32c", () => {
       for (let i = 0; i < data.length; i += chunk) crc = crc32c(data.subarray(i, i + chunk), crc);
       expect(crc, `chunks of ${chunk}`).toBe(whole);
     }
+  });
+
+  it("uses the native implementation on this platform (linux x64 has a binary)", () => {
+    // Were the optional binary missing, uploads would silently checksum 4x slower.
+    expect(crc32cImplementation).toBe(process.platform === "linux" && process.arch === "x64" ? "native" : crc32cImplementation);
+  });
+
+  it("native and portable agree on every length around the 64-byte switch, and when continuing", () => {
+    const data = pseudoRandom(70_000, 11);
+    for (let length = 0; length <= 200; length++) {
+      const view = data.subarray(5, 5 + length);
+      expect(crc32c(view), `length ${length}`).toBe(crc32cPortable(view));
+    }
+    let crc = 0;
+    let portable = 0;
+    for (let i = 0; i < data.length; i += 4093) {
+      crc = crc32c(data.subarray(i, i + 4093), crc);
+      portable = crc32cPortable(data.subarray(i, i + 4093), portable);
+      expect(crc).toBe(portable);
+    }
+    expect(crc).toBe(crc32cReference(data));
   });
 
   it("works on Buffers at odd offsets inside a larger ArrayBuffer", () => {

@@ -1,6 +1,12 @@
-// Checksums of stored objects (proto dml.common.v1.Checksum): CRC32C (Castagnoli) in plain
-// TypeScript, because Node has no Castagnoli CRC built in (zlib's crc32 is the IEEE polynomial),
-// and SHA-256 through node:crypto. Both are incremental, so a stream is verified as it passes.
+// Checksums of stored objects (proto dml.common.v1.Checksum): CRC32C (Castagnoli) and SHA-256
+// through node:crypto. Both are incremental, so a stream is verified as it passes.
+//
+// Node has no Castagnoli CRC built in (zlib's crc32 is the IEEE polynomial). CRC32C comes from
+// @node-rs/crc32 (native, the CPU's crc32 instruction: ~4.6 GB/s here, against 1.2 GB/s for the
+// slicing-by-16 TypeScript below), and from the TypeScript where that package has no binary for
+// the platform. Every byte a store receives or serves is checksummed, so this was a tenth of the
+// CPU of a replicated upload.
+import { createRequire } from "node:module";
 import { createHash, type Hash } from "node:crypto";
 import { commonV1 } from "@dml/proto";
 import { DmlError } from "./errors.js";
@@ -72,12 +78,36 @@ function updateState(state: number, data: Uint8Array): number {
   return updateBytes(c, data, i, n);
 }
 
+/** crc32c() in TypeScript: the fallback, and the reference the native one is tested against. */
+export function crc32cPortable(data: Uint8Array, crc = 0): number {
+  return ~updateState(~crc, data) >>> 0;
+}
+
+type NativeCrc32c = (input: Uint8Array, initialState?: number) => number;
+
+/** @node-rs/crc32's crc32c, or undefined when it cannot load here (no binary for the platform). */
+function loadNativeCrc32c(): NativeCrc32c | undefined {
+  if (process.env["DML_PORTABLE_CRC32C"] === "1") return undefined;
+  try {
+    const native = (createRequire(import.meta.url)("@node-rs/crc32") as { crc32c: NativeCrc32c }).crc32c;
+    return native(new TextEncoder().encode("123456789")) >>> 0 === 0xe3069283 ? native : undefined; // the standard check value
+  } catch {
+    return undefined;
+  }
+}
+
+const nativeCrc32c = loadNativeCrc32c();
+
+/** Which implementation crc32c() uses: "native" or "portable". */
+export const crc32cImplementation: "native" | "portable" = nativeCrc32c !== undefined ? "native" : "portable";
+
 /**
  * CRC32C of `data` as an unsigned 32-bit number. Pass the result of the previous call as `crc`
  * to continue over the next chunk: crc32c(b, crc32c(a)) === crc32c(a + b).
  */
 export function crc32c(data: Uint8Array, crc = 0): number {
-  return ~updateState(~crc, data) >>> 0;
+  // The native call costs ~0.1 µs: below 64 bytes the TypeScript is as fast.
+  return nativeCrc32c !== undefined && data.length >= 64 ? nativeCrc32c(data, crc) >>> 0 : crc32cPortable(data, crc);
 }
 
 /** 8 lowercase hex digits, the proto's text form of a CRC32C. */

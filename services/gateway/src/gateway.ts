@@ -94,6 +94,7 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
     });
   } catch (err) {
     http.close();
+    await datasets.close();
     await directory.stop();
     stores.close();
     predictor.close();
@@ -106,6 +107,7 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
     http.closeIdleConnections();
     setTimeout(() => http.closeAllConnections(), 3_000).unref();
     await closed;
+    await datasets.close();
     await directory.stop();
     stores.close();
     predictor.close();

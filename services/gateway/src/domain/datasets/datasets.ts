@@ -1,6 +1,6 @@
 // The datasets domain behind both edges (REST and gRPC): upload, read, download, delete.
 // Metadata from etcd (DatasetRepository), bytes from the stores (BatchFetcher).
-import { batchToRows, CsvWriter } from "@dml/data";
+import { batchToRows, CsvWriter, IngestThreads } from "@dml/data";
 import { DmlError, type Logger, type NodeDirectory, type StoreClients } from "@dml/runtime";
 import type { BatchManifest, DatasetManifest, DatasetRepository } from "@dml/catalog";
 import type { Etcd3 } from "etcd3";
@@ -23,9 +23,16 @@ export interface DatasetsDeps {
 
 export class Datasets {
   readonly fetcher: BatchFetcher;
+  /** Uploads are parsed in these worker threads. */
+  private readonly ingestThreads = new IngestThreads();
 
   constructor(private readonly deps: DatasetsDeps) {
     this.fetcher = new BatchFetcher({ directory: deps.directory, stores: deps.stores, log: deps.log });
+  }
+
+  /** Stops the idle ingest workers (uploads still running finish first). */
+  async close(): Promise<void> {
+    await this.ingestThreads.close();
   }
 
   async upload(req: UploadRequest): Promise<DatasetView> {
@@ -34,7 +41,7 @@ export class Datasets {
 
   /** Uploads and returns the recorded manifest (the gRPC edge shows batches too). */
   async uploadManifest(req: UploadRequest): Promise<DatasetManifest> {
-    return new Upload({ ...this.deps, fetcher: this.fetcher }, newDatasetId()).run(req);
+    return new Upload({ ...this.deps, fetcher: this.fetcher, ingestThreads: this.ingestThreads }, newDatasetId()).run(req);
   }
 
   async get(id: string): Promise<DatasetView> {

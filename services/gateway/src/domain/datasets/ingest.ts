@@ -1,13 +1,12 @@
-// One upload, end to end: bytes -> CsvIngest -> Arrow batches -> R durable replicas each ->
+// One upload, end to end: bytes -> CsvIngest (in a worker thread) -> Arrow batches -> R durable replicas each ->
 // manifest in etcd. Memory stays bounded (one batch being built, at most two being written).
 // Nothing is visible until the manifest is written, and a failed upload deletes what it wrote;
 // if this gateway dies mid-upload, its upload key's lease expires and the leader scheduler's
 // orphan cleanup removes the files.
-import { CsvIngest, DataError, conformBatch, type IngestBatch } from "@dml/data";
+import { DataError, conformBatch, type IngestBatch, type IngestThreads, type ThreadedIngest } from "@dml/data";
 import { computeChecksum, DmlError, rankStores, type Logger, type NodeDirectory, type StoreClients } from "@dml/runtime";
 import { fromProtoChecksum, uploadKey, type BatchManifest, type DatasetManifest, type DatasetRepository } from "@dml/catalog";
 import { storeV1 } from "@dml/proto";
-import { setImmediate as yieldToEventLoop } from "node:timers/promises";
 import type { Etcd3 } from "etcd3";
 import type { UploadRequest } from "./types.js";
 import type { BatchFetcher } from "@dml/catalog";
@@ -25,6 +24,8 @@ export interface IngestDeps {
   fetcher: BatchFetcher;
   replication: number;
   leaseTtl: number;
+  /** Worker threads that parse uploads. */
+  ingestThreads: IngestThreads;
   log: Logger;
 }
 
@@ -54,20 +55,34 @@ export class Upload {
   async run(req: UploadRequest): Promise<DatasetManifest> {
     const { etcd, repo, log } = this.deps;
     const lease = etcd.lease(this.deps.leaseTtl, { autoKeepAlive: true });
+    let ingest: ThreadedIngest | undefined;
     try {
       await lease.put(uploadKey(this.datasetId)).value(JSON.stringify({ name: req.name, startedAt: new Date().toISOString() }));
-      // The upload's buffers are not reused once read, so the parser may keep views of them.
-      const ingest = new CsvIngest({ delimiter: req.delimiter, types: req.types, rowsPerBatch: req.rowsPerBatch, adoptChunks: true });
+      // Parsing runs in a worker thread. This thread feeds it the bytes and, in a second loop,
+      // writes each batch as soon as it is complete (a slow client's batches too).
+      ingest = this.deps.ingestThreads.open({ delimiter: req.delimiter, types: req.types, rowsPerBatch: req.rowsPerBatch });
+      const threaded = ingest;
+      // Whichever loop fails first has the cause; it abandons the ingest, which stops the other.
+      let cause: { error: unknown } | undefined;
+      const writing = this.writeBatches(threaded).catch((error: unknown) => {
+        cause ??= { error };
+        threaded.abort();
+      });
       let bytesIn = 0;
-      for await (const chunk of req.chunks) {
-        bytesIn += chunk.byteLength;
-        for (const batch of ingest.push(chunk)) await this.schedule(batch);
+      try {
+        for await (const chunk of req.chunks) {
+          bytesIn += chunk.byteLength;
+          await ingest.push(chunk);
+        }
+        ingest.end();
+      } catch (error) {
+        cause ??= { error };
+        ingest.abort();
       }
-      // The last batch goes to the stores before its rows' statistics are counted, a column per
-      // turn of the event loop, so that counting overlaps the stores' writes instead of delaying them.
-      for (const batch of ingest.end()) await this.schedule(batch);
-      while (ingest.statsStep()) await yieldToEventLoop();
-      const result = ingest.finish();
+      await writing;
+      if (cause !== undefined) throw cause.error;
+      // The last batch went to the stores while the worker counted its rows' statistics.
+      const result = await ingest.finish();
       await Promise.all(this.inFlight);
       this.throwIfAWriteFailed();
       for (const index of result.staleBatches) await this.rewrite(index, (ipc) => conformBatch(ipc, result.schema));
@@ -86,12 +101,18 @@ export class Upload {
       log.info({ datasetId: this.datasetId, rows: manifest.rows, batches: manifest.batches.length, bytesIn }, "dataset uploaded");
       return manifest;
     } catch (err) {
+      ingest?.abort();
       await Promise.allSettled(this.inFlight);
       await this.deleteWritten();
       throw toDomainError(err);
     } finally {
       await lease.revoke().catch(() => lease.release());
     }
+  }
+
+  /** Schedules each batch the worker completes, until the last. */
+  private async writeBatches(ingest: ThreadedIngest): Promise<void> {
+    for (let batch = await ingest.nextBatch(); batch !== undefined; batch = await ingest.nextBatch()) await this.schedule(batch);
   }
 
   /** Starts writing a batch, waiting first while too many writes are in flight (backpressure). */
