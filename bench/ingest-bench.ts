@@ -4,20 +4,24 @@
 // parse + Arrow + three durable (fsynced) replicas per batch + manifest. Then the parse alone and
 // parse + Arrow in this process. When python3 has pandas, pandas.read_csv on the same file is
 // timed in the same run for the ratio; otherwise the issue's reference (70-80 MB/s) is printed.
-// Every measurement is repeated after one warm-up run (JIT), and reported as the median and the
-// best: pandas' figure is its best of three, so best against best is the like-for-like ratio.
+// Every measurement is repeated after warm-up runs (JIT; three where worker threads each warm
+// up), and reported as the median and the best: pandas' figure is its best of three, so best
+// against best is the like-for-like ratio. The CPU each process used per upload is printed too:
+// on a small machine the end-to-end time is bound by their sum divided by the cores.
 // Prints figures; asserts nothing.
 import { execFileSync } from "node:child_process";
 import { createReadStream, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable } from "node:stream";
-import { CsvIngest, CsvParser } from "@dml/data";
+import { CsvIngest, CsvParser, IngestThreads } from "@dml/data";
 import { TestCluster } from "@dml/testkit";
 
 const ROWS = Number(process.env["BENCH_ROWS"] ?? 100_000);
 const COLS = 20;
 const RUNS = Number(process.env["BENCH_RUNS"] ?? 5);
+/** Runs before the measured ones: worker threads each warm up their own JIT. */
+const WARM_UPS = 3;
 
 /** mulberry32: small, seeded, good enough for benchmark data. */
 function rng(seed: number): () => number {
@@ -92,6 +96,33 @@ function parseAndArrow(bytes: Uint8Array): { wall: number; cpu: number } {
   return { wall: (performance.now() - started) / 1000, cpu: cpuSeconds(cpu) };
 }
 
+/** CPU seconds (user + system) a process has used, from /proc (Linux); undefined elsewhere. */
+function processCpuSeconds(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, in clock ticks of 1/100 s
+  } catch {
+    return undefined;
+  }
+}
+
+/** Wall seconds of one parse + Arrow as the gateway runs it: cut into parts parsed by worker threads. */
+async function parseInWorkers(threads: IngestThreads, bytes: Uint8Array): Promise<number> {
+  const started = performance.now();
+  const ingest = threads.open();
+  let rows = 0;
+  const collecting = (async () => {
+    for (let b = await ingest.nextBatch(); b !== undefined; b = await ingest.nextBatch()) rows += b.rows;
+  })();
+  for (let off = 0; off < bytes.byteLength; off += 1 << 16) await ingest.push(bytes.subarray(off, off + (1 << 16)));
+  ingest.end();
+  await collecting;
+  const result = await ingest.finish();
+  if (result.rows !== ROWS || rows !== ROWS) throw new Error(`ingested ${result.rows} rows, expected ${ROWS}`);
+  return (performance.now() - started) / 1000;
+}
+
 /**
  * Best of three pandas.read_csv runs, wall and CPU time (process_time), with the first python3
  * that has pandas (PATH, then Debian's).
@@ -125,26 +156,52 @@ async function main(): Promise<void> {
   const arrowRuns = Array.from({ length: RUNS }, () => parseAndArrow(bytes));
   const arrow = arrowRuns.map((r) => r.wall);
   const arrowCpu = arrowRuns.map((r) => r.cpu);
+  const threads = new IngestThreads();
+  // Warm-up: the workers start, and each compiles the parser for itself (a gateway's workers live on).
+  for (let i = 0; i < WARM_UPS; i++) await parseInWorkers(threads, bytes);
+  const workerRuns: number[] = [];
+  for (let i = 0; i < RUNS; i++) workerRuns.push(await parseInWorkers(threads, bytes));
+  await threads.close();
   console.log(`parse only (CsvParser):           ${median(parse).toFixed(3)} s  ${rates(size, parse)}`);
   console.log(`parse + infer + Arrow (CsvIngest): ${median(arrow).toFixed(3)} s  ${rates(size, arrow)}`);
   // CPU time is what other processes on a shared machine disturb least.
   console.log(`parse + infer + Arrow, CPU time:   ${median(arrowCpu).toFixed(3)} s  ${rates(size, arrowCpu).replaceAll("MB/s", "MB/CPU-s")}`);
+  console.log(`parse + infer + Arrow in ${threads.workers} worker threads (the gateway's way): ${median(workerRuns).toFixed(3)} s  ${rates(size, workerRuns)}`);
 
   const cluster = await TestCluster.start({ schedulers: 1, stores: 3, gateways: 1, env: { LOG_LEVEL: "warn", DML_REPLICATION: "3" } });
   try {
     const e2e: number[] = [];
-    await uploadOnce(cluster.httpUrl, file); // warm-up
+    for (let i = 0; i < WARM_UPS; i++) await uploadOnce(cluster.httpUrl, file); // the gateway's and stores' JIT
+    const roles = [...cluster.nodes.values()].map((n) => ({ role: n.role, pid: n.pid }));
+    const cpuBefore = roles.map((n) => processCpuSeconds(n.pid));
+    const clientBefore = process.cpuUsage();
     for (let i = 0; i < RUNS; i++) e2e.push(await uploadOnce(cluster.httpUrl, file));
     console.log(
       `end to end via REST (parse + Arrow + R=3 fsynced replicas + manifest): median ${median(e2e).toFixed(3)} s  ` +
         `${(mb(size) / median(e2e)).toFixed(1)} MB/s (best ${(mb(size) / Math.min(...e2e)).toFixed(1)} MB/s)`,
     );
+    // Where the CPU goes per upload: on a small machine the end-to-end time is bound by the sum.
+    const perUpload = new Map<string, number>();
+    roles.forEach((n, i) => {
+      const after = processCpuSeconds(n.pid);
+      if (after !== undefined && cpuBefore[i] !== undefined) perUpload.set(n.role, (perUpload.get(n.role) ?? 0) + (after - cpuBefore[i]!) / RUNS);
+    });
+    if (perUpload.size > 0) {
+      perUpload.set("client (this bench)", cpuSeconds(clientBefore) / RUNS);
+      const total = [...perUpload.values()].reduce((a, b) => a + b, 0);
+      const cores = availableParallelism();
+      console.log(
+        `CPU per upload: ${[...perUpload].map(([role, cpu]) => `${role} ${cpu.toFixed(3)} s`).join(", ")}; ` +
+          `total ${total.toFixed(3)} s, so at least ${(total / cores).toFixed(3)} s on ${cores} cores`,
+      );
+    }
     const pandas = pandasSeconds(file);
     if (pandas !== undefined) {
       const ratio = (xs: number[]) => `median ${(pandas.seconds / median(xs)).toFixed(2)}x, best ${(pandas.seconds / Math.min(...xs)).toFixed(2)}x`;
       console.log(`pandas.read_csv (${pandas.python}), same file: ${pandas.seconds.toFixed(3)} s  ${(mb(size) / pandas.seconds).toFixed(1)} MB/s`);
       console.log(`throughput ratio DML end-to-end / pandas read_csv: ${ratio(e2e)}`);
       console.log(`throughput ratio DML parse+Arrow / pandas read_csv: ${ratio(arrow)}`);
+      console.log(`throughput ratio DML parse+Arrow in ${threads.workers} workers / pandas read_csv: ${ratio(workerRuns)}`);
       console.log(`pandas.read_csv CPU time (process_time): ${pandas.cpu.toFixed(3)} s  ${(mb(size) / pandas.cpu).toFixed(1)} MB/CPU-s`);
       const cpuRatio = `median ${(pandas.cpu / median(arrowCpu)).toFixed(2)}x, best ${(pandas.cpu / Math.min(...arrowCpu)).toFixed(2)}x`;
       console.log(`CPU-time ratio DML parse+Arrow / pandas read_csv: ${cpuRatio}`);

@@ -45,6 +45,13 @@ export interface CsvParserOptions {
    * freshly received buffers), so a sink that keeps a chunk's bytes gets a view, not a copy.
    */
   adoptChunks?: boolean;
+  /**
+   * The input is the header line followed by a part of a larger file that starts at a record
+   * boundary: the header arrives as the first push() on its own, and the data after it is
+   * numbered as the file numbers it (line and byte offset of its first byte), so errors name the
+   * place in the whole file. Used to parse a file's parts in parallel.
+   */
+  continuation?: { line: number; byteOffset: number };
 }
 
 /** Receives a data record's fields in order, then the record's end. */
@@ -100,6 +107,7 @@ export class CsvScanner {
   private readonly numberDelimiter: boolean;
   private readonly makeSink: SinkFactory;
   private readonly adoptChunks: boolean;
+  private continuation: { line: number; byteOffset: number } | undefined;
   private headerSink: HeaderSink | undefined = new HeaderSink();
   private sink: FieldSink;
   private headerRow: string[] | undefined;
@@ -136,6 +144,7 @@ export class CsvScanner {
     this.numberDelimiter = !"0123456789.eE+-".includes(d);
     this.makeSink = makeSink;
     this.adoptChunks = options.adoptChunks === true;
+    this.continuation = options.continuation;
     this.sink = this.headerSink!;
   }
 
@@ -179,6 +188,17 @@ export class CsvScanner {
   }
 
   private pushBytes(chunk: Uint8Array): void {
+    if (this.continuation !== undefined && this.headerRow !== undefined) {
+      // The first push after the header's: from here on, the whole file's numbering.
+      if (this.carry.length > 0 || this.start !== undefined || this.mode !== FIELD_START || this.nFields > 0) {
+        throw new Error("a continuation's header must be pushed on its own, ending with its line break");
+      }
+      this.line = this.continuation.line;
+      this.recordLine = this.line;
+      this.offset = this.continuation.byteOffset;
+      this.crPending = false;
+      this.continuation = undefined;
+    }
     if (this.start !== undefined) {
       // Hold the first bytes until we know whether they are a BOM (EF BB BF), however split.
       const head = concat(this.start, chunk);

@@ -39,10 +39,12 @@ export {
   DEFAULT_ROWS_PER_BATCH,
   type BatchBuilderOptions,
   type CsvIngestOptions,
+  summarizeIngest,
   type IngestBatch,
+  type IngestPart,
   type IngestResult,
 } from "./ingest.js";
-export { IngestThreads, ThreadedIngest, type ThreadedIngestOptions } from "./ingest-thread.js";
+export { IngestThreads, ParallelIngest, type ThreadedIngestOptions } from "./ingest-thread.js";
 export { arrowSchema } from "./arrow.js";
 export { conformBatch } from "./conform.js";
 export { batchToRows, type CellValue, type Row, type RowRange } from "./rows.js";

@@ -1,34 +1,55 @@
-// CsvIngest in a worker thread, so that parsing an upload (its costliest part) runs on another
-// core than the one receiving the bytes and writing the batches to the stores.
+// CSV ingest in worker threads, so that parsing an upload (its costliest part) runs on other
+// cores than the one receiving the bytes and writing the batches to the stores, and a large
+// upload is parsed on several cores at once.
 //
-// The caller's side mirrors CsvIngest, made asynchronous: push() the upload's chunks and end(),
-// while another loop takes each batch with nextBatch() as soon as it is complete; then finish(). Chunks are copied into 1 MiB buffers that are moved
-// (not copied again) to the worker; batches come back the same way. push() waits while more than
-// MAX_UNPARSED_BYTES are with the worker, so memory stays bounded and a fast client is slowed to
-// the parser's pace. Workers are kept in an IngestThreads pool and reused across uploads.
+// ParallelIngest (the caller's side) mirrors CsvIngest, made asynchronous: push() the upload's
+// chunks and end(), while another loop takes each batch with nextBatch() as soon as it is
+// complete; then finish(). It cuts the upload into parts of exactly one batch of records each and
+// streams each part, after the header line, to a worker of the pool (a PartSession): part k is
+// batch k, so parts are parsed independently and in parallel, and their statistics merge at the
+// end (summarizeIngest). Cutting needs to know where records end, which is only certain while no
+// quote has been seen: from the first chunk holding a quote (or a lone CR, a line break the cut
+// does not count) the current part simply takes the rest of the file, parsed in one piece.
+// Memory stays bounded: at most `workers` parts are being parsed, each under 32 MiB.
 import { availableParallelism } from "node:os";
+import { Buffer } from "node:buffer";
 import { Worker } from "node:worker_threads";
 import { reviveError, type SerializedError } from "./errors.js";
-import type { CsvIngestOptions, IngestBatch, IngestResult } from "./ingest.js";
+import {
+  type CsvIngestOptions,
+  DEFAULT_MAX_BATCH_CELLS,
+  DEFAULT_MAX_BATCH_CHARS,
+  DEFAULT_ROWS_PER_BATCH,
+  type IngestBatch,
+  type IngestPart,
+  type IngestResult,
+  summarizeIngest,
+} from "./ingest.js";
+import { ALL_MISSING_TYPE, type ColumnType, physicalType, promote } from "./schema.js";
+import { ColumnStatsBuilder } from "./stats.js";
 
-/** Bytes copied into one message to the worker. */
+/** Bytes copied into one message to a worker. */
 const POST_BYTES = 1 << 20;
-/** Bytes posted to the worker and not yet parsed, past which push() waits. */
+/** Bytes posted to the worker parsing the rest of a file in one piece, past which push() waits. */
 const MAX_UNPARSED_BYTES = 4 * POST_BYTES;
+
+const LF = 10;
+const CR = 13;
+const QUOTE = 34;
 
 /** CsvIngest's options that can cross to the worker (adoptChunks is always on there). */
 export type ThreadedIngestOptions = Omit<CsvIngestOptions, "adoptChunks">;
 
 export type ToIngestWorker =
-  | { type: "start"; session: number; options: ThreadedIngestOptions }
+  | { type: "start"; session: number; options: ThreadedIngestOptions; header: Uint8Array }
   | { type: "chunk"; session: number; bytes: Uint8Array }
   | { type: "end"; session: number }
   | { type: "reset" };
 
 export type FromIngestWorker =
   | { type: "parsed"; session: number; bytes: number; batches: IngestBatch[] }
-  | { type: "ended"; session: number; batches: IngestBatch[] }
-  | { type: "result"; session: number; result: IngestResult }
+  | { type: "ended"; session: number; batches: IngestBatch[]; floors: (ColumnType | undefined)[] }
+  | { type: "part"; session: number; part: IngestPart; header: string[] }
   | { type: "error"; session: number; error: SerializedError };
 
 /** A pool of ingest worker threads, started on demand and kept for the next upload. */
@@ -37,14 +58,15 @@ export class IngestThreads {
   private nextSession = 1;
   private closed = false;
 
-  /** `keepIdle`: workers kept alive between uploads (default: the machine's cores). */
-  constructor(private readonly keepIdle = availableParallelism()) {}
+  /** `workers`: parts of one upload parsed at once, and workers kept alive between uploads (default: the cores). */
+  constructor(readonly workers = availableParallelism()) {
+    if (!Number.isInteger(workers) || workers < 1) throw new RangeError(`workers must be a positive integer, got ${workers}`);
+  }
 
-  /** Starts ingesting one upload in a worker of the pool. */
-  open(options: ThreadedIngestOptions = {}): ThreadedIngest {
+  /** Starts ingesting one upload. */
+  open(options: ThreadedIngestOptions = {}): ParallelIngest {
     if (this.closed) throw new Error("IngestThreads is closed");
-    const worker = this.idle.pop() ?? new Worker(new URL("./ingest-worker.js", import.meta.url));
-    return new ThreadedIngest(worker, this.nextSession++, options, (w, healthy) => this.release(w, healthy));
+    return new ParallelIngest(this, options);
   }
 
   /** Terminates every idle worker; uploads still running keep theirs until they end. */
@@ -53,8 +75,15 @@ export class IngestThreads {
     await Promise.all(this.idle.splice(0).map((w) => w.terminate()));
   }
 
+  /** A session on a worker of the pool: the header first, then the part's bytes. */
+  startPart(options: ThreadedIngestOptions, header: Uint8Array, onChange: () => void): PartSession {
+    if (this.closed) throw new Error("IngestThreads is closed");
+    const worker = this.idle.pop() ?? new Worker(new URL("./ingest-worker.js", import.meta.url));
+    return new PartSession(worker, this.nextSession++, options, header, onChange, (w, healthy) => this.release(w, healthy));
+  }
+
   private release(worker: Worker, healthy: boolean): void {
-    if (healthy && !this.closed && this.idle.length < this.keepIdle) {
+    if (healthy && !this.closed && this.idle.length < this.workers) {
       worker.unref(); // an idle worker does not keep the process alive
       this.idle.push(worker);
     } else {
@@ -63,18 +92,24 @@ export class IngestThreads {
   }
 }
 
-/** One upload being ingested in a worker thread. */
-export class ThreadedIngest {
-  private received: IngestBatch[] = [];
-  /** The worker sent the last batches: nextBatch() ends once `received` is empty. */
-  private allReceived = false;
+/** One part of an upload being parsed in a worker thread. */
+export class PartSession {
+  readonly received: IngestBatch[] = [];
+  /** The worker sent the part's last batches. */
+  allReceived = false;
+  /** Per column, the type the part's records promoted it to, once allReceived. */
+  floors: (ColumnType | undefined)[] = [];
+  /** The part's bytes, kept (not copied) while `retain` is on, to parse it again with other floors. */
+  readonly raw: Uint8Array[] = [];
+  retain = true;
+  result: { part: IngestPart; header: string[] } | undefined;
+  failure: Error | undefined;
+  /** Bytes posted and not yet parsed, past which push() waits (the rest of a file in one piece). */
+  maxUnparsed = Infinity;
   private staging = new Uint8Array(POST_BYTES);
   private staged = 0;
   private unparsed = 0;
   private ending = false;
-  private result: IngestResult | undefined;
-  private failure: Error | undefined;
-  private waiters: (() => void)[] = [];
   /** The worker thread died or failed: it goes nowhere but away. */
   private broken = false;
   private released = false;
@@ -82,19 +117,26 @@ export class ThreadedIngest {
   constructor(
     private readonly worker: Worker,
     private readonly session: number,
-    options: ThreadedIngestOptions,
+    readonly options: ThreadedIngestOptions,
+    readonly header: Uint8Array,
+    private readonly onChange: () => void,
     private readonly onRelease: (worker: Worker, healthy: boolean) => void,
   ) {
     worker.ref();
     worker.on("message", this.onMessage);
     worker.on("error", this.onError);
     worker.on("exit", this.onExit);
-    worker.postMessage({ type: "start", session, options } satisfies ToIngestWorker);
+    worker.postMessage({ type: "start", session, options, header } satisfies ToIngestWorker);
   }
 
-  /** Hands over a chunk of the upload; waits while the worker is too far behind. */
-  async push(chunk: Uint8Array): Promise<void> {
-    this.throwIfFailed();
+  /** The part is parsed (or failed): its worker is free. */
+  get done(): boolean {
+    return this.result !== undefined || this.failure !== undefined;
+  }
+
+  /** Hands over more of the part; resolves at once unless more than maxUnparsed bytes wait. */
+  async push(chunk: Uint8Array, waitFor: () => Promise<void>): Promise<void> {
+    if (this.retain) this.raw.push(chunk);
     let at = 0;
     while (at < chunk.byteLength) {
       const n = Math.min(chunk.byteLength - at, POST_BYTES - this.staged);
@@ -106,54 +148,26 @@ export class ThreadedIngest {
     // An idle worker gets what there is now (a slow client's rows are parsed as they come); a
     // busy one gets it, with whatever arrives meanwhile, when it reports the last chunk parsed.
     if (this.unparsed === 0) this.postStaged();
-    while (this.unparsed > MAX_UNPARSED_BYTES && this.failure === undefined) await this.changed();
-    this.throwIfFailed();
+    while (this.unparsed > this.maxUnparsed && !this.done) await waitFor();
   }
 
-  /** No more bytes: the worker completes the last batches (nextBatch) and then the statistics (finish). */
+  /** No more bytes for this part. */
   end(): void {
-    this.throwIfFailed();
+    if (this.released) return;
     this.postStaged();
     this.ending = true;
     this.worker.postMessage({ type: "end", session: this.session } satisfies ToIngestWorker);
   }
 
-  /**
-   * The next completed batch, in order, as soon as the worker has it; undefined once end() was
-   * called and every batch was returned. Meant for a loop that runs alongside the push() loop.
-   */
-  async nextBatch(): Promise<IngestBatch | undefined> {
-    for (;;) {
-      this.throwIfFailed();
-      const batch = this.received.shift();
-      if (batch !== undefined) return batch;
-      if (this.allReceived) return undefined;
-      await this.changed();
-    }
-  }
-
-  /** The schema, statistics and stale batches, once end() was called. Returns the worker to the pool. */
-  async finish(): Promise<IngestResult> {
-    while (this.result === undefined && this.failure === undefined) await this.changed();
-    this.throwIfFailed();
-    this.release(true);
-    return this.result!;
-  }
-
-  /**
-   * Abandons the upload (the caller or the CSV failed): pending calls reject, and the worker drops
-   * the upload and returns to the pool. A no-op once finish() returned; call it on every failure path.
-   */
+  /** Drops the part: the worker forgets it and returns to the pool. A no-op once the part is done. */
   abort(): void {
     if (this.released) return;
-    this.failure ??= new Error("the upload was abandoned");
-    this.notify();
     if (!this.broken) this.worker.postMessage({ type: "reset" } satisfies ToIngestWorker);
     this.release(!this.broken);
   }
 
   private postStaged(): void {
-    if (this.staged === 0) return;
+    if (this.staged === 0 || this.released) return;
     const full = this.staged === POST_BYTES;
     const bytes = full ? this.staging : this.staging.slice(0, this.staged);
     this.unparsed += bytes.byteLength; // before the transfer detaches `bytes`
@@ -175,24 +189,28 @@ export class ThreadedIngest {
         break;
       case "ended":
         this.received.push(...m.batches);
+        this.floors = m.floors;
         this.allReceived = true;
         break;
-      case "result":
-        this.result = m.result;
+      case "part":
+        m.part.stats = m.part.stats.map((s) => ColumnStatsBuilder.revive(s));
+        this.result = { part: m.part, header: m.header };
+        this.release(true);
         break;
       case "error":
         this.failure ??= reviveError(m.error);
+        this.release(true);
         break;
     }
-    this.notify();
+    this.onChange();
   };
 
   private broke(err: Error): void {
     if (this.released) return;
     this.broken = true;
     this.failure ??= err;
-    this.notify();
     this.release(false);
+    this.onChange();
   }
 
   /**
@@ -207,6 +225,325 @@ export class ThreadedIngest {
     this.worker.off("exit", this.onExit);
     this.onRelease(this.worker, healthy);
   }
+}
+
+/** One upload, cut into parts parsed in parallel (see the top of this file). */
+export class ParallelIngest {
+  private readonly parts: PartSession[] = [];
+  /** The part receiving bytes now. */
+  private current: PartSession | undefined;
+  private waiters: (() => void)[] = [];
+  private abandoned: Error | undefined;
+  private ended = false;
+  /** Cutting is on (a quote-free file so far); off, the current part takes the rest. */
+  private cutting = true;
+
+  // The header line, collected until its line break (the first LF).
+  private headerChunks: Uint8Array[] = [];
+  private header: Uint8Array | undefined;
+  /** The header's column names, when parts are cut (the header is then plain: no quotes). */
+  private names: string[] = [];
+  private rowsPerPart = 0;
+
+  // Where the cutter is in the file.
+  private offset = 0; // bytes consumed
+  private lines = 0; // line breaks (LFs) seen
+  private rows = 0; // records in parts already cut
+  private partRows = 0; // records in the current part so far
+  private partBytes = 0;
+  private lineBytes = 0; // bytes of the current line so far
+  private lastByte = -1; // the byte before the current position (for CRLF)
+  /** The part whose batches are delivered next: batches go out in file order. */
+  private next = 0;
+  /** Per column, the type the delivered batches promoted it to. */
+  private floors: (ColumnType | undefined)[] = [];
+
+  constructor(
+    private readonly pool: IngestThreads,
+    private readonly options: ThreadedIngestOptions,
+  ) {
+    // Delimiters are one character; cutting counts bytes, so a multi-byte one parses in one piece.
+    const d = options.delimiter ?? ",";
+    if (d.length !== 1 || d.charCodeAt(0) > 127) this.cutting = false;
+    const rowsPerBatch = options.rowsPerBatch ?? DEFAULT_ROWS_PER_BATCH;
+    if (!Number.isInteger(rowsPerBatch) || rowsPerBatch < 1) this.cutting = false; // the worker reports it
+    this.rowsPerPart = rowsPerBatch;
+  }
+
+  /** Hands over a chunk of the upload; waits while every worker is busy or too far behind. */
+  async push(chunk: Uint8Array): Promise<void> {
+    this.throwIfFailed();
+    if (chunk.byteLength === 0) return;
+    if (this.header === undefined) {
+      chunk = this.collectHeader(chunk);
+      if (this.header === undefined || chunk.byteLength === 0) return;
+    }
+    if (this.cutting && this.holdsUncuttable(chunk)) this.stopCutting();
+    if (!this.cutting) {
+      await this.feed(chunk);
+      this.offset += chunk.byteLength;
+      return;
+    }
+    await this.cut(chunk);
+  }
+
+  /** No more bytes: the parts complete their last batches (nextBatch) and statistics (finish). */
+  end(): void {
+    this.throwIfFailed();
+    this.ended = true;
+    if (this.header === undefined) {
+      // The whole file is one line (or less): a single part, parsed in one piece.
+      this.header = new Uint8Array(0);
+      const all = concat(this.headerChunks);
+      this.headerChunks = [];
+      this.startPart(false);
+      if (all.byteLength > 0) void this.current!.push(all, () => this.changed());
+    }
+    const last = this.current!;
+    if (this.cutting && this.partRows === 0 && !this.lineHasText() && this.parts.length > 1) {
+      // Nothing but blank lines after the last cut: that part has no records; drop it.
+      last.abort();
+      this.parts.pop();
+    } else {
+      last.end(); // a part with no records at all fails there, as an empty file should
+    }
+    this.current = undefined;
+    this.notify();
+  }
+
+  /**
+   * The next batch in file order, as soon as it is complete; undefined once end() was called and
+   * every batch was returned. A part parsed while an earlier one was still being parsed did not
+   * know what that one would promote its columns to: when its batch is stored narrower than
+   * parsing in one piece would have stored it (integers where an earlier part had decimals or
+   * text), it is parsed again from its kept bytes with those types, so that the dataset holds
+   * exactly what a sequential parse gives (text keeps its spelling, and no batch is rewritten).
+   */
+  async nextBatch(): Promise<IngestBatch | undefined> {
+    for (;;) {
+      this.throwIfFailed();
+      const part = this.parts[this.next];
+      if (part === undefined) {
+        if (this.ended) return undefined;
+        await this.changed();
+        continue;
+      }
+      if (part.retain && part.allReceived && !this.fitsFloors(part)) {
+        this.reparse(this.next);
+        continue;
+      }
+      if (part.retain && !part.allReceived) {
+        await this.changed(); // a cut part's batch is judged with the part's types, at its end
+        continue;
+      }
+      const batch = part.received.shift();
+      if (batch !== undefined) return batch;
+      if (part.allReceived) {
+        this.raiseFloors(part.floors);
+        part.raw.length = 0;
+        this.next++;
+        continue;
+      }
+      await this.changed();
+    }
+  }
+
+  /** Whether a part's batches are stored as the types the delivered batches call for. */
+  private fitsFloors(part: PartSession): boolean {
+    const forced = this.options.types ?? {};
+    return part.floors.every((own, j) => {
+      const floor = this.floors[j];
+      if (floor === undefined) return true;
+      const name = this.names[j];
+      if (name !== undefined && Object.hasOwn(forced, name)) return true;
+      const stored = physicalType(own ?? ALL_MISSING_TYPE);
+      return physicalType(promote(floor, own) ?? ALL_MISSING_TYPE) === stored;
+    });
+  }
+
+  private floorsByName(): Record<string, ColumnType> {
+    const floors: Record<string, ColumnType> = {};
+    this.floors.forEach((t, j) => {
+      if (t !== undefined && this.names[j] !== undefined) floors[this.names[j]!] = t;
+    });
+    return floors;
+  }
+
+  private raiseFloors(types: readonly (ColumnType | undefined)[]): void {
+    types.forEach((t, j) => (this.floors[j] = promote(this.floors[j], t)));
+  }
+
+  /** Parses part `index` again from its kept bytes, its columns at least the delivered batches' types. */
+  private reparse(index: number): void {
+    const old = this.parts[index]!;
+    old.abort();
+    const again = this.pool.startPart({ ...old.options, floors: this.floorsByName() }, old.header, () => this.notify());
+    again.retain = false; // judged once: its types already include the floors
+    for (const chunk of old.raw) void again.push(chunk, () => this.changed());
+    again.end();
+    this.parts[index] = again;
+  }
+
+  /** The schema, statistics and stale batches of the whole upload, once end() was called. */
+  async finish(): Promise<IngestResult> {
+    while (this.parts.some((p) => !p.done) && this.firstFailure() === undefined) await this.changed();
+    this.throwIfFailed();
+    const results = this.parts.map((p) => p.result!);
+    return { ...summarizeIngest(results[0]!.header, this.options.types, results.map((r) => r.part)), lastBatches: [] };
+  }
+
+  /** Abandons the upload: pending calls reject and every worker drops its part. */
+  abort(): void {
+    this.abandoned ??= new Error("the upload was abandoned");
+    for (const p of this.parts) p.abort();
+    this.notify();
+  }
+
+  /** Collects bytes until the header's line break; returns what follows it. */
+  private collectHeader(chunk: Uint8Array): Uint8Array {
+    const lf = asBuffer(chunk).indexOf(LF);
+    if (lf < 0) {
+      this.headerChunks.push(chunk);
+      return new Uint8Array(0);
+    }
+    const header = concat([...this.headerChunks, chunk.subarray(0, lf + 1)]);
+    this.headerChunks = [];
+    this.header = header;
+    const h = asBuffer(header);
+    // Cut only after a plain header: no quote, no CR but the one of a CRLF, not blank, 3 bytes at
+    // least (a BOM may take 3), and a delimiter count that is the column count.
+    const crlf = header.byteLength >= 2 && header[header.byteLength - 2] === CR;
+    const cr = h.indexOf(CR);
+    if (h.indexOf(QUOTE) >= 0 || (cr >= 0 && !(crlf && cr === header.byteLength - 2)) || header.byteLength < 3 || header[0] === LF || header[0] === CR) {
+      this.cutting = false;
+    }
+    if (this.cutting) {
+      const delimiter = this.options.delimiter ?? ",";
+      const bom = header[0] === 0xef && header[1] === 0xbb && header[2] === 0xbf ? 3 : 0;
+      this.names = new TextDecoder().decode(header.subarray(bom)).replace(/\r?\n$/, "").split(delimiter);
+      const width = this.names.length;
+      const cells = this.options.maxBatchCells ?? DEFAULT_MAX_BATCH_CELLS;
+      this.rowsPerPart = Math.max(1, Math.min(this.rowsPerPart, Math.floor(cells / width)));
+      this.offset = header.byteLength;
+      this.lines = 1;
+      this.startPart(true);
+    } else {
+      // One piece from the first byte: the header goes as data.
+      const all = header;
+      this.header = new Uint8Array(0);
+      this.startPart(false);
+      this.current!.maxUnparsed = MAX_UNPARSED_BYTES;
+      void this.current!.push(all, () => this.changed());
+      this.offset = all.byteLength;
+    }
+    return chunk.subarray(lf + 1);
+  }
+
+  /** Whether cutting `chunk` at its LFs could split a record: a quote, or a CR with no LF after it. */
+  private holdsUncuttable(chunk: Uint8Array): boolean {
+    const b = asBuffer(chunk);
+    if (b.indexOf(QUOTE) >= 0) return true;
+    if (this.lastByte === CR && chunk[0] !== LF) return true;
+    for (let cr = b.indexOf(CR); cr >= 0; cr = b.indexOf(CR, cr + 1)) {
+      if (cr + 1 < chunk.byteLength && chunk[cr + 1] !== LF) return true;
+    }
+    return false;
+  }
+
+  /** From here on the current part takes the rest of the file, parsed in one piece, with a bound on what waits. */
+  private stopCutting(): void {
+    this.cutting = false;
+    this.current!.maxUnparsed = MAX_UNPARSED_BYTES;
+    // It may hold many batches: not kept, and not parsed again (its first batch, if too narrow,
+    // is listed stale and rewritten like any earlier batch a later one promotes).
+    this.current!.retain = false;
+    this.current!.raw.length = 0;
+  }
+
+  /** Counts the chunk's records, ending a part after each `rowsPerPart` of them. */
+  private async cut(chunk: Uint8Array): Promise<void> {
+    const b = asBuffer(chunk);
+    const limitBytes = (this.options.maxBatchChars ?? DEFAULT_MAX_BATCH_CHARS) / 2;
+    let from = 0; // the first byte of `chunk` not yet handed to a part
+    let at = 0; // where the next line break is looked for
+    for (;;) {
+      const lf = b.indexOf(LF, at);
+      if (lf < 0) {
+        this.lineBytes += chunk.byteLength - at;
+        if (chunk.byteLength > at) this.lastByte = chunk[chunk.byteLength - 1]!;
+        break;
+      }
+      const length = this.lineBytes + (lf - at);
+      const before = lf > at ? chunk[lf - 1]! : this.lastByte;
+      this.lines++;
+      if (length > 1 || (length === 1 && before !== CR)) this.partRows++; // blank lines are no records
+      this.lineBytes = 0;
+      this.lastByte = LF;
+      at = lf + 1;
+      if (this.partRows === this.rowsPerPart || this.partBytes + (at - from) >= limitBytes) {
+        await this.feed(chunk.subarray(from, at));
+        this.offset += at - from;
+        from = at;
+        this.endPart();
+        await this.openPart(); // here, where the line, byte and row counts are the next part's start
+      }
+    }
+    if (from < chunk.byteLength) {
+      await this.feed(chunk.subarray(from));
+      this.offset += chunk.byteLength - from;
+    }
+    if (this.cutting && this.partBytes > 2 * limitBytes) this.stopCutting(); // one line longer than a batch: parse on in one piece
+  }
+
+  /** Gives bytes to the current part. */
+  private async feed(bytes: Uint8Array): Promise<void> {
+    this.partBytes += bytes.byteLength;
+    await this.current!.push(bytes, () => this.changed());
+    this.throwIfFailed();
+  }
+
+  /** Starts the next part once fewer than `workers` parts are being parsed. */
+  private async openPart(): Promise<void> {
+    while (this.parts.filter((p) => !p.done).length >= this.pool.workers && this.firstFailure() === undefined) await this.changed();
+    this.throwIfFailed();
+    this.startPart(true);
+  }
+
+  private endPart(): void {
+    this.current!.end();
+    this.current = undefined;
+    this.rows += this.partRows;
+    this.partRows = 0;
+    this.partBytes = 0;
+  }
+
+  /** Opens the next part: `continued` parts start at a record boundary after the header, numbered as in the whole file. */
+  private startPart(continued: boolean): void {
+    const options: ThreadedIngestOptions = continued
+      ? {
+          ...this.options,
+          continuation: { line: this.lines + 1, byteOffset: this.offset },
+          firstBatch: { index: this.parts.length, row: this.rows },
+          floors: this.floorsByName(), // what the parts delivered so far call for
+        }
+      : this.options;
+    this.current = this.pool.startPart(options, continued ? this.header! : new Uint8Array(0), () => this.notify());
+    this.parts.push(this.current);
+  }
+
+  private lineHasText(): boolean {
+    return this.lineBytes > 1 || (this.lineBytes === 1 && this.lastByte !== CR);
+  }
+
+  /** The first failure in file order, once every part before it is done; else undefined. */
+  private firstFailure(): Error | undefined {
+    if (this.abandoned !== undefined) return this.parts.find((p) => p.failure !== undefined)?.failure ?? this.abandoned;
+    for (const p of this.parts) {
+      if (p.failure !== undefined) return p.failure;
+      if (!p.done) return undefined;
+    }
+    return undefined;
+  }
 
   private changed(): Promise<void> {
     return new Promise((resolve) => this.waiters.push(resolve));
@@ -219,6 +556,16 @@ export class ThreadedIngest {
   }
 
   private throwIfFailed(): void {
-    if (this.failure !== undefined) throw this.failure;
+    const failure = this.firstFailure();
+    if (failure !== undefined) throw failure;
   }
+}
+
+function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+function concat(chunks: Uint8Array[]): Uint8Array {
+  if (chunks.length === 1) return chunks[0]!;
+  return Buffer.concat(chunks);
 }

@@ -1,6 +1,7 @@
-// The worker thread side of ThreadedIngest (ingest-thread.ts): one CsvIngest per session, fed
-// the upload's bytes, answering each chunk with the batches it completed. Sessions are numbered
-// so that messages of an abandoned upload are never mistaken for the next one's.
+// The worker thread side of ThreadedIngest (ingest-thread.ts): one CsvIngest per session over a
+// part of an upload (the header, then a run of its records), answering each chunk with the
+// batches it completed and the end with what the part saw (IngestPart). Sessions are numbered so
+// that messages of an abandoned session are never mistaken for the next one's.
 import { parentPort } from "node:worker_threads";
 import { serializeError } from "./errors.js";
 import { CsvIngest, type IngestBatch } from "./ingest.js";
@@ -22,29 +23,41 @@ function post(message: FromIngestWorker, batches: readonly IngestBatch[] = []): 
   port!.postMessage(message, transfer);
 }
 
-port.on("message", (m: ToIngestWorker) => {
-  if (m.type === "start") {
-    session = { id: m.session, ingest: new CsvIngest({ ...m.options, adoptChunks: true }) };
-    return;
-  }
-  if (m.type === "reset") {
-    session = undefined;
-    return;
-  }
-  const current = session;
-  if (current === undefined || current.id !== m.session) return; // an abandoned session's leftovers
-  try {
-    if (m.type === "chunk") {
+function handle(m: Exclude<ToIngestWorker, { type: "reset" }>, current: { id: number; ingest: CsvIngest }): void {
+  switch (m.type) {
+    case "start":
+      current.ingest.push(m.header);
+      return;
+    case "chunk": {
       const batches = current.ingest.push(m.bytes);
       post({ type: "parsed", session: current.id, bytes: m.bytes.byteLength, batches }, batches);
       return;
     }
-    // "end": the last batches go out before their statistics are counted.
-    const batches = current.ingest.end();
-    post({ type: "ended", session: current.id, batches }, batches);
-    const result = current.ingest.finish();
+    case "end": {
+      // The last batches go out before their statistics are counted.
+      const batches = current.ingest.end();
+      post({ type: "ended", session: current.id, batches, floors: current.ingest.floorTypes }, batches);
+      const part = current.ingest.part();
+      session = undefined;
+      post({ type: "part", session: current.id, part, header: [...current.ingest.header!] });
+      return;
+    }
+  }
+}
+
+port.on("message", (m: ToIngestWorker) => {
+  if (m.type === "reset") {
     session = undefined;
-    post({ type: "result", session: current.id, result });
+    return;
+  }
+  if (m.type === "start") {
+    const ingest = new CsvIngest({ ...m.options, adoptChunks: true });
+    session = { id: m.session, ingest };
+  }
+  const current = session;
+  if (current === undefined || current.id !== m.session) return; // an abandoned session's leftovers
+  try {
+    handle(m, current);
   } catch (err) {
     session = undefined;
     post({ type: "error", session: current.id, error: serializeError(err) });

@@ -43,6 +43,13 @@ export interface BatchBuilderOptions extends StatsOptions {
   maxBatchCells?: number;
   /** Types the user set per column: they replace inference, and every value must parse as them. */
   types?: TypeOverrides;
+  /** The index of the first batch and the dataset row of the first record (parts of a file parsed apart). */
+  firstBatch?: { index: number; row: number };
+  /**
+   * Types earlier parts of the file promoted columns to (parts parsed apart): this part's batches
+   * are stored as at least these, as if its records had followed those parts in one parse.
+   */
+  floors?: Record<string, ColumnType>;
 }
 
 export interface IngestBatch {
@@ -74,6 +81,64 @@ export interface IngestResult {
 }
 
 /**
+ * What a BatchBuilder saw, before the dataset's types are decided: the statistics of several
+ * builders (parts of one file parsed apart) merge into one result with summarizeIngest().
+ */
+export interface IngestPart {
+  /** Index of the part's first batch. */
+  firstBatch: number;
+  rows: number;
+  /** Each emitted batch's local schema, in order. */
+  emitted: DatasetSchema[];
+  /** Per column, the type the part's cells promoted it to (undefined: all missing). */
+  floors: (ColumnType | undefined)[];
+  stats: ColumnStatsBuilder[];
+}
+
+/**
+ * The dataset's schema, statistics and stale batches from the parts of a file, given in file
+ * order (one part when the file was parsed in one piece). Merges the parts' statistics into the
+ * first part's builders.
+ */
+export function summarizeIngest(header: readonly string[], types: TypeOverrides | undefined, parts: readonly IngestPart[]): Omit<IngestResult, "lastBatches"> {
+  const first = parts[0]!;
+  const stats = first.stats;
+  const floors = [...first.floors];
+  let rows = first.rows;
+  for (const part of parts.slice(1)) {
+    part.stats.forEach((s, j) => stats[j]!.merge(s));
+    part.floors.forEach((f, j) => (floors[j] = promote(floors[j], f)));
+    rows += part.rows;
+  }
+  const forced = header.map((name) => (types !== undefined && Object.hasOwn(types, name) ? types[name] : undefined));
+  const schema: ColumnSchema[] = [];
+  const columns: ColumnSummary[] = [];
+  for (let j = 0; j < header.length; j++) {
+    const name = header[j]!;
+    const column = stats[j]!;
+    let type = forced[j] ?? floors[j] ?? ALL_MISSING_TYPE;
+    let summary: ColumnStats;
+    if (type === "string" && forced[j] === undefined) {
+      summary = column.summarize("string");
+      type = textType(summary.distinct, rows - column.missing, summary.distinctApproximate === true);
+    } else {
+      summary = column.summarize(type);
+    }
+    schema.push({ name, type });
+    columns.push({ name, type, missing: column.missing, stats: summary });
+  }
+  const staleBatches: number[] = [];
+  let batches = 0;
+  for (const part of parts) {
+    part.emitted.forEach((s, i) => {
+      if (!samePhysicalSchema(s, schema)) staleBatches.push(part.firstBatch + i);
+    });
+    batches += part.emitted.length;
+  }
+  return { rows, batches, schema, columns, staleBatches };
+}
+
+/**
  * Turns records into batches. Feed it records with add(), or use it as CsvScanner's FieldSink
  * (what CsvIngest does) and collect completed batches with takeBatches().
  */
@@ -90,6 +155,8 @@ export class BatchBuilder implements FieldSink {
   private readonly reader = new CellReader();
   readonly wantsBytes = true;
   private readonly lines: Float64Array;
+  private readonly types: TypeOverrides | undefined;
+  private readonly firstBatch: { index: number; row: number };
   private completed: IngestBatch[] = [];
   /** Columns of the last batch whose statistics end() left for statsStep() or finish(). */
   private pendingStats: { column: TypedColumn; stats: ColumnStatsBuilder }[] = [];
@@ -114,8 +181,11 @@ export class BatchBuilder implements FieldSink {
     this.maxChars = options.maxBatchChars ?? DEFAULT_MAX_BATCH_CHARS;
     const types = options.types ?? {};
     checkTypeOverrides(header, types);
+    this.types = options.types;
+    this.firstBatch = options.firstBatch ?? { index: 0, row: 0 };
     this.forced = header.map((name) => (Object.hasOwn(types, name) ? types[name] : undefined));
-    this.floors = header.map(() => undefined);
+    const floors = options.floors ?? {};
+    this.floors = header.map((name) => (Object.hasOwn(floors, name) ? floors[name] : undefined));
     this.stats = header.map(() => new ColumnStatsBuilder(options));
     const size = this.width * this.rowsPerBatch;
     this.cells = {
@@ -272,7 +342,13 @@ export class BatchBuilder implements FieldSink {
       columns.push(column);
       schema.push({ name, type });
     }
-    const batch: IngestBatch = { index: this.emitted.length, firstRow: this.rows, rows, ipc: encodeBatch(schema, columns, rows), localSchema: schema };
+    const batch: IngestBatch = {
+      index: this.firstBatch.index + this.emitted.length,
+      firstRow: this.firstBatch.row + this.rows,
+      rows,
+      ipc: encodeBatch(schema, columns, rows),
+      localSchema: schema,
+    };
     this.emitted.push(schema);
     this.rows += rows;
     this.pending = 0;
@@ -300,6 +376,11 @@ export class BatchBuilder implements FieldSink {
     return batches;
   }
 
+  /** Per column, the type the records so far promoted it to (undefined: all missing), from the initial floors up. */
+  get floorTypes(): (ColumnType | undefined)[] {
+    return [...this.floors];
+  }
+
   /** Adds the statistics end() left for one column; false when none are left. */
   statsStep(): boolean {
     const next = this.pendingStats.shift();
@@ -310,31 +391,17 @@ export class BatchBuilder implements FieldSink {
 
   /** Flushes the last rows and returns the dataset's schema, statistics and the batches to conform. */
   finish(): IngestResult {
-    if (this.done) throw new Error("BatchBuilder.finish called twice");
     const lastBatches = this.ended ? [] : this.end();
+    return { ...summarizeIngest(this.names, this.types, [this.part()]), lastBatches };
+  }
+
+  /** Ends the builder (after end()) and returns what it saw, for summarizeIngest() with other parts. */
+  part(): IngestPart {
+    if (this.done) throw new Error("BatchBuilder: finished twice");
+    if (!this.ended) throw new Error("BatchBuilder.part() needs end() first");
     while (this.statsStep());
     this.done = true;
-    const schema: ColumnSchema[] = [];
-    const columns: ColumnSummary[] = [];
-    for (let j = 0; j < this.names.length; j++) {
-      const name = this.names[j]!;
-      const stats = this.stats[j]!;
-      let type = this.forced[j] ?? this.floors[j] ?? ALL_MISSING_TYPE;
-      let summary: ColumnStats;
-      if (type === "string" && this.forced[j] === undefined) {
-        summary = stats.summarize("string");
-        type = textType(summary.distinct, this.rows - stats.missing, summary.distinctApproximate === true);
-      } else {
-        summary = stats.summarize(type);
-      }
-      schema.push({ name, type });
-      columns.push({ name, type, missing: stats.missing, stats: summary });
-    }
-    const staleBatches: number[] = [];
-    this.emitted.forEach((s, index) => {
-      if (!samePhysicalSchema(s, schema)) staleBatches.push(index);
-    });
-    return { rows: this.rows, batches: this.emitted.length, schema, columns, staleBatches, lastBatches };
+    return { firstBatch: this.firstBatch.index, rows: this.rows, emitted: this.emitted, floors: [...this.floors], stats: this.stats };
   }
 }
 
@@ -389,6 +456,16 @@ export class CsvIngest {
       this.scanner.end(); // throws for an empty file or one without data rows; a no-op after end()
       return this.builder!.finish();
     });
+  }
+
+  /** Per column, the type the records so far promoted it to (see BatchBuilder.floorTypes). */
+  get floorTypes(): (ColumnType | undefined)[] {
+    return this.builder?.floorTypes ?? [];
+  }
+
+  /** After end(): what this part of a file saw, for summarizeIngest() (instead of finish()). */
+  part(): IngestPart {
+    return this.guard(() => this.builder!.part());
   }
 
   private guard<T>(fn: () => T): T {

@@ -95,6 +95,19 @@ export class ColumnStatsBuilder {
     this.numberLimit = options.numberDistinctLimit ?? NUMBER_DISTINCT_EXACT_LIMIT;
   }
 
+  /**
+   * A builder again after a structured clone (a worker thread's message): the clone has every
+   * field, typed arrays and maps included, but plain prototypes. Returns `clone`, revived.
+   */
+  static revive(clone: ColumnStatsBuilder): ColumnStatsBuilder {
+    const b = Object.setPrototypeOf(clone, ColumnStatsBuilder.prototype) as ColumnStatsBuilder;
+    if (b.num.counts !== undefined) Object.setPrototypeOf(b.num.counts, NumberCounts.prototype);
+    if (b.num.hll !== undefined) Object.setPrototypeOf(b.num.hll, HyperLogLog.prototype);
+    if (b.text.hll !== undefined) Object.setPrototypeOf(b.text.hll, HyperLogLog.prototype);
+    if (b.text.top !== undefined) Object.setPrototypeOf(b.text.top, SpaceSaving.prototype);
+    return b;
+  }
+
   addMissing(count = 1): void {
     this.missing += count;
   }

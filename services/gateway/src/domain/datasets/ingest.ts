@@ -1,9 +1,9 @@
-// One upload, end to end: bytes -> CsvIngest (in a worker thread) -> Arrow batches -> R durable replicas each ->
+// One upload, end to end: bytes -> CsvIngest (in worker threads) -> Arrow batches -> R durable replicas each ->
 // manifest in etcd. Memory stays bounded (one batch being built, at most two being written).
 // Nothing is visible until the manifest is written, and a failed upload deletes what it wrote;
 // if this gateway dies mid-upload, its upload key's lease expires and the leader scheduler's
 // orphan cleanup removes the files.
-import { DataError, conformBatch, type IngestBatch, type IngestThreads, type ThreadedIngest } from "@dml/data";
+import { DataError, conformBatch, type IngestBatch, type IngestThreads, type ParallelIngest } from "@dml/data";
 import { computeChecksum, DmlError, rankStores, type Logger, type NodeDirectory, type StoreClients } from "@dml/runtime";
 import { fromProtoChecksum, uploadKey, type BatchManifest, type DatasetManifest, type DatasetRepository } from "@dml/catalog";
 import { storeV1 } from "@dml/proto";
@@ -55,11 +55,12 @@ export class Upload {
   async run(req: UploadRequest): Promise<DatasetManifest> {
     const { etcd, repo, log } = this.deps;
     const lease = etcd.lease(this.deps.leaseTtl, { autoKeepAlive: true });
-    let ingest: ThreadedIngest | undefined;
+    let ingest: ParallelIngest | undefined;
     try {
       await lease.put(uploadKey(this.datasetId)).value(JSON.stringify({ name: req.name, startedAt: new Date().toISOString() }));
-      // Parsing runs in a worker thread. This thread feeds it the bytes and, in a second loop,
-      // writes each batch as soon as it is complete (a slow client's batches too).
+      // Parsing runs in worker threads, a batch's worth of rows per worker at once. This thread
+      // feeds them the bytes and, in a second loop, writes each batch as soon as it is complete
+      // (a slow client's batches too).
       ingest = this.deps.ingestThreads.open({ delimiter: req.delimiter, types: req.types, rowsPerBatch: req.rowsPerBatch });
       const threaded = ingest;
       // Whichever loop fails first has the cause; it abandons the ingest, which stops the other.
@@ -111,7 +112,7 @@ export class Upload {
   }
 
   /** Schedules each batch the worker completes, until the last. */
-  private async writeBatches(ingest: ThreadedIngest): Promise<void> {
+  private async writeBatches(ingest: ParallelIngest): Promise<void> {
     for (let batch = await ingest.nextBatch(); batch !== undefined; batch = await ingest.nextBatch()) await this.schedule(batch);
   }
 
