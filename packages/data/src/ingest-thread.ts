@@ -265,6 +265,8 @@ export class ParallelIngest {
     // Delimiters are one character; cutting counts bytes, so a multi-byte one parses in one piece.
     const d = options.delimiter ?? ",";
     if (d.length !== 1 || d.charCodeAt(0) > 127) this.cutting = false;
+    // One worker: parts would wait for each other; a single part streams instead.
+    if (pool.workers === 1) this.cutting = false;
     const rowsPerBatch = options.rowsPerBatch ?? DEFAULT_ROWS_PER_BATCH;
     if (!Number.isInteger(rowsPerBatch) || rowsPerBatch < 1) this.cutting = false; // the worker reports it
     this.rowsPerPart = rowsPerBatch;
@@ -460,10 +462,16 @@ export class ParallelIngest {
     this.current!.raw.length = 0;
   }
 
-  /** Counts the chunk's records, ending a part after each `rowsPerPart` of them. */
+  /**
+   * Counts the chunk's records, ending a part after each `rowsPerPart` of them, or at the line end
+   * where it has 2 MiB less than maxBatchChars, so that its worker never ends a batch early by
+   * size (a part is one batch). A line that takes it past that bound ends the cutting: the part
+   * parses the rest in one piece, ending batches by size as a sequential parse does.
+   */
   private async cut(chunk: Uint8Array): Promise<void> {
     const b = asBuffer(chunk);
-    const limitBytes = (this.options.maxBatchChars ?? DEFAULT_MAX_BATCH_CHARS) / 2;
+    const hardBytes = (this.options.maxBatchChars ?? DEFAULT_MAX_BATCH_CHARS) - this.header!.byteLength;
+    const softBytes = hardBytes - 2 * POST_BYTES;
     let from = 0; // the first byte of `chunk` not yet handed to a part
     let at = 0; // where the next line break is looked for
     for (;;) {
@@ -480,7 +488,9 @@ export class ParallelIngest {
       this.lineBytes = 0;
       this.lastByte = LF;
       at = lf + 1;
-      if (this.partRows === this.rowsPerPart || this.partBytes + (at - from) >= limitBytes) {
+      const partBytes = this.partBytes + (at - from);
+      if (partBytes >= hardBytes) break; // stop cutting, below
+      if (this.partRows === this.rowsPerPart || partBytes >= softBytes) {
         await this.feed(chunk.subarray(from, at));
         this.offset += at - from;
         from = at;
@@ -492,7 +502,7 @@ export class ParallelIngest {
       await this.feed(chunk.subarray(from));
       this.offset += chunk.byteLength - from;
     }
-    if (this.cutting && this.partBytes > 2 * limitBytes) this.stopCutting(); // one line longer than a batch: parse on in one piece
+    if (this.partBytes >= hardBytes) this.stopCutting();
   }
 
   /** Gives bytes to the current part. */

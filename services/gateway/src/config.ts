@@ -1,3 +1,4 @@
+import { availableParallelism } from "node:os";
 import {
   commonOptions,
   ConfigError,
@@ -37,6 +38,13 @@ export function gatewayOptions() {
       doc: "largest accepted upload body (e.g. 2G)",
       default: 4 * 1024 ** 3,
       parse: parseBytes,
+    },
+    ingestWorkers: {
+      env: "DML_INGEST_WORKERS",
+      flag: "--ingest-workers",
+      doc: "worker threads that parse uploads; a large upload is parsed on up to this many at once",
+      default: availableParallelism(),
+      parse: parseInteger(1, 64),
     },
     replication: {
       env: "DML_REPLICATION",

@@ -51,6 +51,7 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
     stores,
     replication: config.replication,
     leaseTtl: config.leaseTtl,
+    ingestWorkers: config.ingestWorkers,
     log: log.child({ component: "datasets" }),
   });
   const trainings = new Trainings({ etcd, repo: new TrainingRepository(etcd), datasets: new DatasetRepository(etcd) });

@@ -18,16 +18,19 @@ export interface DatasetsDeps {
   stores: StoreClients;
   replication: number;
   leaseTtl: number;
+  /** Worker threads that parse uploads. */
+  ingestWorkers: number;
   log: Logger;
 }
 
 export class Datasets {
   readonly fetcher: BatchFetcher;
   /** Uploads are parsed in these worker threads. */
-  private readonly ingestThreads = new IngestThreads();
+  private readonly ingestThreads: IngestThreads;
 
   constructor(private readonly deps: DatasetsDeps) {
     this.fetcher = new BatchFetcher({ directory: deps.directory, stores: deps.stores, log: deps.log });
+    this.ingestThreads = new IngestThreads(deps.ingestWorkers);
   }
 
   /** Stops the idle ingest workers (uploads still running finish first). */
