@@ -134,6 +134,10 @@ describe("ParallelIngest: an upload cut into parts parsed by worker threads", ()
     expect(got.parts).toBeLessThan(got.batches.length);
     const loneCr = utf8("a,b\n" + Array.from({ length: 1000 }, (_, i) => `${i},${i * 2}`).join("\r") + "\r");
     expectSameAsSequential(await parallel(loneCr, { rowsPerBatch: 100 }, 500), loneCr, { rowsPerBatch: 100 });
+    const crOnly = utf8("a,b\r" + Array.from({ length: 1000 }, (_, i) => `${i},${i * 2}`).join("\r"));
+    const whole = await parallel(crOnly, { rowsPerBatch: 100 }, 700);
+    expect(whole.parts).toBe(1);
+    expectSameAsSequential(whole, crOnly, { rowsPerBatch: 100 });
     const quotedHeader = utf8('"a","b"\n' + Array.from({ length: 500 }, (_, i) => `${i},${i}`).join("\n"));
     const one = await parallel(quotedHeader, { rowsPerBatch: 100 });
     expect(one.parts).toBe(1);

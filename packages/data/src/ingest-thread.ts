@@ -32,6 +32,8 @@ import { ColumnStatsBuilder } from "./stats.js";
 const POST_BYTES = 1 << 20;
 /** Bytes posted to the worker parsing the rest of a file in one piece, past which push() waits. */
 const MAX_UNPARSED_BYTES = 4 * POST_BYTES;
+/** A header line longer than this is not held back to look for its end: the file is parsed in one piece. */
+const MAX_HEADER_BYTES = POST_BYTES;
 
 const LF = 10;
 const CR = 13;
@@ -240,6 +242,7 @@ export class ParallelIngest {
 
   // The header line, collected until its line break (the first LF).
   private headerChunks: Uint8Array[] = [];
+  private headerBytes = 0;
   private header: Uint8Array | undefined;
   /** The header's column names, when parts are cut (the header is then plain: no quotes). */
   private names: string[] = [];
@@ -272,7 +275,11 @@ export class ParallelIngest {
     this.rowsPerPart = rowsPerBatch;
   }
 
-  /** Hands over a chunk of the upload; waits while every worker is busy or too far behind. */
+  /**
+   * Hands over a chunk of the upload; waits while every worker is busy or too far behind. The
+   * chunk is kept (not copied) until its part's batch is delivered, to parse it again if need be:
+   * the caller must not reuse its bytes (an upload's freshly received buffers).
+   */
   async push(chunk: Uint8Array): Promise<void> {
     this.throwIfFailed();
     if (chunk.byteLength === 0) return;
@@ -406,6 +413,18 @@ export class ParallelIngest {
     const lf = asBuffer(chunk).indexOf(LF);
     if (lf < 0) {
       this.headerChunks.push(chunk);
+      this.headerBytes += chunk.byteLength;
+      // No LF in sight (a file whose lines end with a lone CR, or a huge header): parse it all in
+      // one piece rather than hold it here.
+      if (this.headerBytes > MAX_HEADER_BYTES || asBuffer(chunk).indexOf(CR) >= 0) {
+        const all = concat(this.headerChunks);
+        this.headerChunks = [];
+        this.header = new Uint8Array(0);
+        this.cutting = false;
+        this.startPart(false);
+        this.current!.maxUnparsed = MAX_UNPARSED_BYTES;
+        void this.current!.push(all, () => this.changed());
+      }
       return new Uint8Array(0);
     }
     const header = concat([...this.headerChunks, chunk.subarray(0, lf + 1)]);
@@ -538,6 +557,7 @@ export class ParallelIngest {
         }
       : this.options;
     this.current = this.pool.startPart(options, continued ? this.header! : new Uint8Array(0), () => this.notify());
+    this.current.retain = continued; // a part from the first byte is the whole file: never parsed again
     this.parts.push(this.current);
   }
 
