@@ -544,6 +544,11 @@ describe("multi-batch datasets and every way in", () => {
 
     const got = await grpc.getDataset({ datasetId: id });
     expect(got.dataset?.batches).toEqual(dataset!.batches);
+    // The same statistics as REST, whether each distinct count is exact included.
+    const rest = (await (await fetch(`${base}/v1/datasets/${id}`)).json()) as { columns: Array<{ stats: { distinct: number; distinctApproximate?: boolean } }> };
+    expect(got.dataset!.columns.map((c) => [c.stats!.distinct, c.stats!.distinctApproximate])).toEqual(
+      rest.columns.map((c) => [c.stats.distinct, c.stats.distinctApproximate === true]),
+    );
 
     // Rows: Struct values come back as JSON-like objects; a page across the first boundary.
     const page = await grpc.getDatasetRows({ datasetId: id, offset: 35, limit: 10 });

@@ -31,6 +31,7 @@ function columnToProto(c: ColumnManifest): datasetV1.Column {
       std: s.std,
       distinct: s.distinct,
       topValues: (s.topValues ?? []).map((t) => ({ value: String(t.value), count: t.count })),
+      distinctApproximate: s.distinctApproximate === true,
     },
   };
 }

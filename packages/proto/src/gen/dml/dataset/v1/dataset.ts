@@ -142,13 +142,18 @@ export interface ColumnStats {
   std?:
     | number
     | undefined;
-  /** Number of distinct non-missing values (exact). */
+  /**
+   * Number of distinct non-missing values: exact up to 100,000 text values and 10,000 numbers,
+   * estimated (HyperLogLog, about 1%) beyond, as distinct_approximate says.
+   */
   distinct: number;
   /**
    * Most frequent values, most frequent first (up to 10); set for category, boolean and string
    * columns.
    */
   topValues: ValueCount[];
+  /** Whether `distinct` is an estimate. */
+  distinctApproximate: boolean;
 }
 
 /** One column of a dataset's schema. */
@@ -404,7 +409,15 @@ export const ValueCount: MessageFns<ValueCount> = {
 };
 
 function createBaseColumnStats(): ColumnStats {
-  return { min: undefined, max: undefined, mean: undefined, std: undefined, distinct: 0, topValues: [] };
+  return {
+    min: undefined,
+    max: undefined,
+    mean: undefined,
+    std: undefined,
+    distinct: 0,
+    topValues: [],
+    distinctApproximate: false,
+  };
 }
 
 export const ColumnStats: MessageFns<ColumnStats> = {
@@ -426,6 +439,9 @@ export const ColumnStats: MessageFns<ColumnStats> = {
     }
     for (const v of message.topValues) {
       ValueCount.encode(v!, writer.uint32(50).fork()).join();
+    }
+    if (message.distinctApproximate !== false) {
+      writer.uint32(56).bool(message.distinctApproximate);
     }
     return writer;
   },
@@ -491,6 +507,14 @@ export const ColumnStats: MessageFns<ColumnStats> = {
             message.topValues.push(ValueCount.decode(reader, reader.uint32()));
             continue;
           }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.distinctApproximate = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -515,6 +539,11 @@ export const ColumnStats: MessageFns<ColumnStats> = {
         : globalThis.Array.isArray(object?.top_values)
         ? object.top_values.map((e: any) => ValueCount.fromJSON(e))
         : [],
+      distinctApproximate: isSet(object.distinctApproximate)
+        ? globalThis.Boolean(object.distinctApproximate)
+        : isSet(object.distinct_approximate)
+        ? globalThis.Boolean(object.distinct_approximate)
+        : false,
     };
   },
 
@@ -538,6 +567,9 @@ export const ColumnStats: MessageFns<ColumnStats> = {
     if (message.topValues?.length) {
       obj.topValues = message.topValues.map((e) => ValueCount.toJSON(e));
     }
+    if (message.distinctApproximate !== false) {
+      obj.distinctApproximate = message.distinctApproximate;
+    }
     return obj;
   },
 
@@ -552,6 +584,7 @@ export const ColumnStats: MessageFns<ColumnStats> = {
     message.std = object.std ?? undefined;
     message.distinct = object.distinct ?? 0;
     message.topValues = object.topValues?.map((e) => ValueCount.fromPartial(e)) || [];
+    message.distinctApproximate = object.distinctApproximate ?? false;
     return message;
   },
 };
