@@ -14,6 +14,13 @@ import { fmix32, hashNumber } from "./hash.js";
  * were tried and measured no faster here.)
  */
 export class NumberCounts {
+  /**
+   * `maxValues`: the most values this table will be asked to hold (its owner switches to an
+   * estimate past them), so it never grows beyond what they need: growing 4x at a time took a
+   * 10,000-value table to 65,536 slots, a megabyte per column zero-filled for nothing.
+   */
+  constructor(private readonly maxValues = Infinity) {}
+
   private keys = new Float64Array(256);
   /** Occurrences of keys[i] past the first. */
   private repeats = new Float64Array(256);
@@ -110,11 +117,10 @@ export class NumberCounts {
   }
 
   /**
-   * The `k` most frequent values, for the frozen snapshot a part keeps when it switches to
-   * estimates. Values seen more than once are ranked as topCounted ranks them; values seen once
-   * (all of them, in a continuous column) fill the remaining places in table order rather than by
-   * value: sorting thousands of singletons per column cost more than the rest of the switch, and
-   * the snapshot is an approximation by then anyway.
+   * The `k` most frequent values (in no particular order), for the frozen snapshot a part keeps
+   * when it switches to estimates. Values seen more than once are chosen as topCounted chooses;
+   * values seen once (all of them, in a continuous column) fill the remaining places in table
+   * order rather than by value: the snapshot is an approximation by then anyway.
    */
   top(k: number): Counted<number>[] {
     const repeated: Counted<number>[] = [];
@@ -123,15 +129,21 @@ export class NumberCounts {
       if (count > 1) repeated.push({ value, count });
       else if (singles.length < k) singles.push(value);
     });
+    if (repeated.length > k) return topCounted(repeated, k);
     for (let i = 0; i < singles.length && repeated.length < k; i++) repeated.push({ value: singles[i]!, count: 1 });
-    return topCounted(repeated, k);
+    return repeated; // at most k: every consumer ranks them anyway
   }
 
-  /** Grows 4x, or more to hold `expected` values less than half full. */
+  /** Grows 4x, or more to hold `expected` values less than half full; never past what maxValues + 1 need. */
   private grow(expected = 0): void {
     const { keys: oldKeys, repeats: oldRepeats } = this;
     let slots = (this.mask + 1) * 4;
     while (slots <= 2 * expected) slots *= 2;
+    if (this.maxValues !== Infinity) {
+      let enough = this.mask + 1;
+      while (enough <= 2 * (this.maxValues + 1)) enough *= 2;
+      slots = Math.max(Math.min(slots, enough), (this.mask + 1) * 2);
+    }
     const keys = new Float64Array(slots);
     const repeats = new Float64Array(slots);
     const mask = slots - 1;

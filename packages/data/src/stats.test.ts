@@ -234,6 +234,35 @@ describe("counters", () => {
     expect(entries(bulk).some(([v]) => Object.is(v, -0))).toBe(false);
   });
 
+  it("NumberCounts with a capacity: addAll stops past it, and the table never grows beyond what it needs", () => {
+    const c = new NumberCounts(10_000);
+    const values = Float64Array.from({ length: 65_536 }, (_, i) => i + 0.5);
+    const valid = new Uint8Array(values.length).fill(1);
+    const stoppedAt = c.addAll(values, valid, values.length, 10_000);
+    expect(stoppedAt).toBe(10_001);
+    expect(c.size).toBe(10_001);
+    // 10,001 values at most half full: 32,768 slots (growing 4x at a time would have made 65,536).
+    expect((c as unknown as { keys: Float64Array }).keys.length).toBe(32_768);
+  });
+
+  it("NumberCounts.top keeps repeated values first, by count, and fills with singles", () => {
+    const c = new NumberCounts();
+    for (let i = 0; i < 5000; i++) c.add(i + 0.25);
+    for (let r = 0; r < 5; r++) c.add(7.25);
+    for (let r = 0; r < 2; r++) c.add(9.25);
+    const top = c.top(64);
+    expect(top).toHaveLength(64);
+    expect(topCounted(top, 2)).toEqual([
+      { value: 7.25, count: 6 },
+      { value: 9.25, count: 3 },
+    ]);
+    expect(top.filter((e) => e.count === 1)).toHaveLength(62);
+    // More repeated values than places: the most frequent ones.
+    const d = new NumberCounts();
+    for (let i = 0; i < 200; i++) for (let r = 0; r <= i % 7; r++) d.add(i);
+    expect(d.top(10).every((e) => e.count === 7)).toBe(true);
+  });
+
   it("HyperLogLog estimates within a few percent and merges as a union", () => {
     const a = new HyperLogLog();
     const b = new HyperLogLog();

@@ -31,6 +31,12 @@ export const NUMBER_DISTINCT_EXACT_LIMIT = 10_000;
 export const TOP_VALUES = 10;
 /** Counters kept for approximate top values (Space-Saving's capacity). */
 const TOP_CAPACITY = 1000;
+/**
+ * Counts a number part keeps when it switches to estimates, for approximate top values should
+ * the column turn out to be text. Few: picking and merging 1000 per column cost more than the
+ * rest of the switch, and 10 are shown.
+ */
+const NUMBER_TOP_SNAPSHOT = 64;
 
 export interface TopValue {
   value: string | boolean;
@@ -70,9 +76,13 @@ class NumberPart {
   m2 = 0;
   min = Infinity;
   max = -Infinity;
-  counts: NumberCounts | undefined = new NumberCounts();
+  counts: NumberCounts | undefined;
   hll: HyperLogLog | undefined;
   frozenTop: Counted<number>[] = [];
+
+  constructor(limit: number) {
+    this.counts = new NumberCounts(limit);
+  }
 }
 
 class TextPart {
@@ -85,7 +95,7 @@ export class ColumnStatsBuilder {
   missing = 0;
   private readonly limit: number;
   private readonly numberLimit: number;
-  private readonly num = new NumberPart();
+  private readonly num: NumberPart;
   private trues = 0;
   private falses = 0;
   private readonly text = new TextPart();
@@ -93,6 +103,7 @@ export class ColumnStatsBuilder {
   constructor(options: StatsOptions = {}) {
     this.limit = options.distinctLimit ?? DISTINCT_EXACT_LIMIT;
     this.numberLimit = options.numberDistinctLimit ?? NUMBER_DISTINCT_EXACT_LIMIT;
+    this.num = new NumberPart(this.numberLimit);
   }
 
   /**
@@ -222,7 +233,7 @@ export class ColumnStatsBuilder {
     } else {
       if (a.counts !== undefined) this.numbersToEstimate();
       a.hll!.merge(b.hll!);
-      a.frozenTop = mergeCounted(a.frozenTop, b.frozenTop, TOP_CAPACITY);
+      a.frozenTop = mergeCounted(a.frozenTop, b.frozenTop, NUMBER_TOP_SNAPSHOT);
     }
 
     const ta = this.text;
@@ -344,7 +355,7 @@ export class ColumnStatsBuilder {
     const p = this.num;
     const hll = new HyperLogLog();
     p.counts!.forEach((v) => hll.add(hashNumber(v)));
-    p.frozenTop = p.counts!.top(TOP_CAPACITY);
+    p.frozenTop = p.counts!.top(NUMBER_TOP_SNAPSHOT);
     p.hll = hll;
     p.counts = undefined;
   }
