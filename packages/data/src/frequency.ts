@@ -120,12 +120,14 @@ export class NumberCounts {
    * The `k` most frequent values (in no particular order), for the frozen snapshot a part keeps
    * when it switches to estimates. Values seen more than once are chosen as topCounted chooses;
    * values seen once (all of them, in a continuous column) fill the remaining places in table
-   * order rather than by value: the snapshot is an approximation by then anyway.
+   * order rather than by value: the snapshot is an approximation by then anyway. `visit` sees
+   * every value on the way (the same pass feeds the estimate).
    */
-  top(k: number): Counted<number>[] {
+  top(k: number, visit?: (value: number) => void): Counted<number>[] {
     const repeated: Counted<number>[] = [];
     const singles: number[] = [];
     this.forEach((value, count) => {
+      visit?.(value);
       if (count > 1) repeated.push({ value, count });
       else if (singles.length < k) singles.push(value);
     });

@@ -354,8 +354,7 @@ export class ColumnStatsBuilder {
   private numbersToEstimate(): void {
     const p = this.num;
     const hll = new HyperLogLog();
-    p.counts!.forEach((v) => hll.add(hashNumber(v)));
-    p.frozenTop = p.counts!.top(NUMBER_TOP_SNAPSHOT);
+    p.frozenTop = p.counts!.top(NUMBER_TOP_SNAPSHOT, (v) => hll.add(hashNumber(v)));
     p.hll = hll;
     p.counts = undefined;
   }
