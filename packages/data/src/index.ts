@@ -44,7 +44,8 @@ export {
   type IngestPart,
   type IngestResult,
 } from "./ingest.js";
-export { IngestThreads, ParallelIngest, type ThreadedIngestOptions } from "./ingest-thread.js";
+export { IngestThreads, type ThreadedIngestOptions } from "./ingest-pool.js";
+export { ParallelIngest } from "./parallel-ingest.js";
 export { arrowSchema } from "./arrow.js";
 export { conformBatch } from "./conform.js";
 export { batchToRows, type CellValue, type Row, type RowRange } from "./rows.js";

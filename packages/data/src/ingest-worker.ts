@@ -1,11 +1,11 @@
-// The worker thread side of ThreadedIngest (ingest-thread.ts): one CsvIngest per session over a
+// The worker thread side of a PartSession (ingest-pool.ts): one CsvIngest per session over a
 // part of an upload (the header, then a run of its records), answering each chunk with the
 // batches it completed and the end with what the part saw (IngestPart). Sessions are numbered so
 // that messages of an abandoned session are never mistaken for the next one's.
 import { parentPort } from "node:worker_threads";
 import { serializeError } from "./errors.js";
 import { CsvIngest, type IngestBatch } from "./ingest.js";
-import type { FromIngestWorker, ToIngestWorker } from "./ingest-thread.js";
+import type { FromIngestWorker, ToIngestWorker } from "./ingest-pool.js";
 
 const port = parentPort;
 if (port === null) throw new Error("ingest-worker.js runs only as a worker thread");
