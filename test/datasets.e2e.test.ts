@@ -616,6 +616,21 @@ describe("multi-batch datasets and every way in", () => {
     expect(typedRowsOf(await download(base, dataset.id), dataset.columns)).toEqual(typedRowsOf(csv, dataset.columns));
   });
 
+  it("statistics of a 12,000-row upload: numbers' distinct counts estimated past 10,000 (and marked so by the CLI), text exact", async () => {
+    const lines = ["x,code"];
+    for (let i = 0; i < 12_000; i++) lines.push(`${i * 0.5},c${i % 4000}`);
+    const dataset = await uploadCsv(base, lines.join("\n") + "\n", { name: "distinct", rowsPerBatch: "3000" });
+    const [x, code] = dataset.columns;
+    expect(x!.stats.distinctApproximate).toBe(true);
+    expect(Math.abs(x!.stats.distinct - 12_000) / 12_000).toBeLessThan(0.03);
+    expect(x!.stats).toMatchObject({ min: 0, max: 5999.5, mean: 2999.75 });
+    expect(code!.stats.distinct).toBe(4000);
+    expect(code!.stats.distinctApproximate).toBeUndefined();
+    const { stdout } = await promisify(execFile)(process.execPath, [CLI, "datasets", "get", dataset.id, "--gateway", base], { timeout: 30_000 });
+    expect(stdout).toMatch(new RegExp(`\\s~${x!.stats.distinct}\\s`));
+    expect(stdout).toMatch(/\s4000\s/);
+  });
+
   it("GET /v1/datasets lists every dataset; DELETE removes the manifest at once, then the files from every store", async () => {
     const dataset = await uploadCsv(base, "a,b\n1,x\n2,y\n3,z\n4,w\n", { name: "doomed", rowsPerBatch: "2" });
     const listed = await requestJson<{ datasets: DatasetView[] }>(`${base}/v1/datasets`);

@@ -13,7 +13,15 @@ interface Column {
   name: string;
   type: string;
   missing: number;
-  stats: { min?: number; max?: number; mean?: number; distinct?: number; topValues?: Array<{ value: string; count: number }> };
+  stats: {
+    min?: number;
+    max?: number;
+    mean?: number;
+    distinct?: number;
+    /** `distinct` is an estimate (HyperLogLog): shown as "~N". */
+    distinctApproximate?: boolean;
+    topValues?: Array<{ value: string; count: number }>;
+  };
 }
 
 interface Dataset {
@@ -48,7 +56,7 @@ function printDataset(d: Dataset): void {
       c.stats.min === undefined ? "" : String(c.stats.min),
       c.stats.max === undefined ? "" : String(c.stats.max),
       c.stats.mean === undefined ? "" : Number(c.stats.mean.toPrecision(6)).toString(),
-      c.stats.distinct === undefined ? "" : String(c.stats.distinct),
+      c.stats.distinct === undefined ? "" : `${c.stats.distinctApproximate === true ? "~" : ""}${c.stats.distinct}`,
       (c.stats.topValues ?? []).slice(0, 3).map((t) => `${t.value} (${t.count})`).join(", "),
     ]),
   );
