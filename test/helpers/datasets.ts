@@ -16,7 +16,16 @@ export interface ColumnView {
   name: string;
   type: ColumnType;
   missing: number;
-  stats: { min?: number; max?: number; mean?: number; std?: number; distinct: number; topValues?: Array<{ value: string | boolean; count: number }> };
+  stats: {
+    min?: number;
+    max?: number;
+    mean?: number;
+    std?: number;
+    distinct: number;
+    distinctApproximate?: boolean;
+    topValues?: Array<{ value: string | boolean; count: number }>;
+    topValuesApproximate?: boolean;
+  };
 }
 
 export interface DatasetView {
