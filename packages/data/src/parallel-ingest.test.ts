@@ -216,6 +216,29 @@ describe("ParallelIngest: an upload cut into parts parsed by worker threads", ()
     expect(after.batches.map((b) => b.firstRow)).toEqual([0, 100, 200]);
   });
 
+  it("runs several uploads at once on one pool, each giving what it gives alone", async () => {
+    const files = [numericCsv(3000, { promoteAt: 2600 }), numericCsv(2200, { eol: "\r\n" }), fixture("wine.csv"), numericCsv(1500)];
+    const results = await Promise.all(files.map((bytes, i) => parallel(bytes, { rowsPerBatch: 250 + 50 * i }, 997 + i)));
+    results.forEach((got, i) => expectSameAsSequential(got, files[i]!, { rowsPerBatch: 250 + 50 * i }));
+  });
+
+  it("fails only the upload whose worker dies, with a clear error, and the pool goes on", async () => {
+    const job = threads.open({ rowsPerBatch: 1000 });
+    const bytes = numericCsv(5000);
+    await job.push(bytes.subarray(0, 40_000)); // part 0 is being parsed
+    const part = (job as unknown as { parts: { worker: { terminate(): Promise<number> } }[] }).parts[0]!;
+    await part.worker.terminate();
+    const err = await (async () => {
+      for (let at = 40_000; at < bytes.length; at += 4096) await job.push(bytes.subarray(at, at + 4096));
+      job.end();
+      return job.finish();
+    })().catch((e: unknown) => e);
+    job.abort();
+    expect(String(err)).toMatch(/ingest worker exited/);
+    const after = await parallel(numericCsv(2000), { rowsPerBatch: 500 });
+    expect(after.result.rows).toBe(2000);
+  });
+
   it("keeps at most as many parts in flight as it has workers", async () => {
     const job = threads.open({ rowsPerBatch: 1000 });
     const inFlight = () => (job as unknown as { parts: { done: boolean }[] }).parts.filter((p) => !p.done).length;
