@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { trainingV1 } from "@dml/proto";
-import { newTaskRecord, trainingView, type TaskRecord, type TrainingSpec } from "@dml/catalog";
+import { newTaskRecord, tasksForModel, trainingView, type TaskRecord, type TrainingSpec } from "@dml/catalog";
 import { checkCreateRequest } from "../domain/trainings/validate.js";
 import { createRequestFromProto, trainingEventToProto, trainingToProto } from "./training-convert.js";
 
@@ -59,6 +59,7 @@ describe("trainingToProto", () => {
           attempts: 1,
           startedAt: "2024-01-01T00:00:01.000Z",
           finishedAt: "2024-01-01T00:00:05.000Z",
+          folds: [],
         },
         {
           modelId: "m-b",
@@ -74,6 +75,7 @@ describe("trainingToProto", () => {
           attempts: 2,
           startedAt: "",
           finishedAt: "",
+          folds: [],
         },
       ],
       leaderboard: ["m-a"],
@@ -86,6 +88,28 @@ describe("trainingToProto", () => {
       createdAt: "2024-01-01T00:00:00.000Z",
       finishedAt: "",
     });
+  });
+
+  it("lists a model's cross-validation fold tasks, in fold order, as gRPC folds (REST's folds)", () => {
+    const [fold0, fold1, fold2, final] = tasksForModel("t-1", spec.models[1]!, 1, 3);
+    const tasks: TaskRecord[] = [
+      done,
+      { ...final! },
+      { ...fold2!, state: "failed", attempt: 3, trainer: "trainer-2", error: "out of memory" },
+      { ...fold0!, state: "succeeded", attempt: 1, trainer: "trainer-1", progress: 1, metrics: { accuracy: 0.8 } },
+      { ...fold1!, state: "running", attempt: 1, trainer: "trainer-2", progress: 0.25 },
+    ];
+    const view = trainingView(spec, tasks);
+    const pb = trainingToProto(view);
+    expect(pb.models[0]!.folds).toEqual([]);
+    expect(pb.models[1]!.folds).toEqual([
+      { fold: 0, state: TrainingState.TRAINING_STATE_SUCCEEDED, progress: 1, trainer: "trainer-1", attempts: 1, metrics: { accuracy: 0.8 }, error: "" },
+      { fold: 1, state: TrainingState.TRAINING_STATE_RUNNING, progress: 0.25, trainer: "trainer-2", attempts: 1, metrics: {}, error: "" },
+      { fold: 2, state: TrainingState.TRAINING_STATE_FAILED, progress: 0, trainer: "trainer-2", attempts: 3, metrics: {}, error: "out of memory" },
+    ]);
+    // The same folds as the REST view shows.
+    expect(pb.models[1]!.folds.map((f) => [f.fold, f.attempts, f.trainer])).toEqual(view.models[1]!.folds!.map((f) => [f.fold, f.attempts, f.trainer]));
+    expect(trainingV1.Training.decode(trainingV1.Training.encode(pb).finish())).toEqual(pb);
   });
 
   it("survives a protobuf round trip (params as a Struct)", () => {

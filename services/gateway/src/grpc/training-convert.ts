@@ -29,6 +29,15 @@ export function trainingModelToProto(m: TrainingModelView): trainingV1.TrainingM
     attempts: m.attempts,
     startedAt: m.startedAt ?? "",
     finishedAt: m.finishedAt ?? "",
+    folds: (m.folds ?? []).map((f) => ({
+      fold: f.fold,
+      state: runStateEnum(f.state),
+      progress: f.progress,
+      trainer: f.trainer ?? "",
+      attempts: f.attempts,
+      metrics: { ...f.metrics },
+      error: f.error ?? "",
+    })),
   };
 }
 

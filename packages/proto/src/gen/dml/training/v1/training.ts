@@ -304,6 +304,8 @@ export interface TrainingModel {
   /** RFC 3339; empty until the first attempt starts / until the model ends. */
   startedAt: string;
   finishedAt: string;
+  /** With cv_folds > 1: each cross-validation fold, a task of its own run in parallel, in fold order. */
+  folds: TrainingFold[];
 }
 
 export interface TrainingModel_MetricsEntry {
@@ -314,6 +316,27 @@ export interface TrainingModel_MetricsEntry {
 export interface TrainingModel_CvMetricsEntry {
   key: string;
   value?: CvMetric | undefined;
+}
+
+/** One cross-validation fold of a model: trained on the other folds, scored on this one. */
+export interface TrainingFold {
+  /** 0-based. */
+  fold: number;
+  state: TrainingState;
+  /** 0..1 within the current attempt. */
+  progress: number;
+  /** Node id of the trainer running (or that ran) the fold; empty while QUEUED. */
+  trainer: string;
+  attempts: number;
+  /** The fold's metrics once SUCCEEDED (the keys of TrainingModel.metrics). */
+  metrics: { [key: string]: number };
+  /** Why the fold FAILED or was CANCELLED. */
+  error: string;
+}
+
+export interface TrainingFold_MetricsEntry {
+  key: string;
+  value: number;
 }
 
 /** A training job: one dataset, one target, several models trained in parallel on the trainers. */
@@ -644,6 +667,7 @@ function createBaseTrainingModel(): TrainingModel {
     attempts: 0,
     startedAt: "",
     finishedAt: "",
+    folds: [],
   };
 }
 
@@ -687,6 +711,9 @@ export const TrainingModel: MessageFns<TrainingModel> = {
     }
     if (message.finishedAt !== "") {
       writer.uint32(106).string(message.finishedAt);
+    }
+    for (const v of message.folds) {
+      TrainingFold.encode(v!, writer.uint32(114).fork()).join();
     }
     return writer;
   },
@@ -814,6 +841,14 @@ export const TrainingModel: MessageFns<TrainingModel> = {
             message.finishedAt = reader.string();
             continue;
           }
+          case 14: {
+            if (tag !== 114) {
+              break;
+            }
+
+            message.folds.push(TrainingFold.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -896,6 +931,9 @@ export const TrainingModel: MessageFns<TrainingModel> = {
         : isSet(object.finished_at)
         ? globalThis.String(object.finished_at)
         : "",
+      folds: globalThis.Array.isArray(object?.folds)
+        ? object.folds.map((e: any) => TrainingFold.fromJSON(e))
+        : [],
     };
   },
 
@@ -952,6 +990,9 @@ export const TrainingModel: MessageFns<TrainingModel> = {
     if (message.finishedAt !== "") {
       obj.finishedAt = message.finishedAt;
     }
+    if (message.folds?.length) {
+      obj.folds = message.folds.map((e) => TrainingFold.toJSON(e));
+    }
     return obj;
   },
 
@@ -989,6 +1030,7 @@ export const TrainingModel: MessageFns<TrainingModel> = {
     message.attempts = object.attempts ?? 0;
     message.startedAt = object.startedAt ?? "";
     message.finishedAt = object.finishedAt ?? "";
+    message.folds = object.folds?.map((e) => TrainingFold.fromPartial(e)) || [];
     return message;
   },
 };
@@ -1161,6 +1203,286 @@ export const TrainingModel_CvMetricsEntry: MessageFns<TrainingModel_CvMetricsEnt
     message.value = (object.value !== undefined && object.value !== null)
       ? CvMetric.fromPartial(object.value)
       : undefined;
+    return message;
+  },
+};
+
+function createBaseTrainingFold(): TrainingFold {
+  return { fold: 0, state: 0, progress: 0, trainer: "", attempts: 0, metrics: {}, error: "" };
+}
+
+export const TrainingFold: MessageFns<TrainingFold> = {
+  encode(message: TrainingFold, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.fold !== 0) {
+      writer.uint32(8).int32(message.fold);
+    }
+    if (message.state !== 0) {
+      writer.uint32(16).int32(message.state);
+    }
+    if (message.progress !== 0) {
+      writer.uint32(25).double(message.progress);
+    }
+    if (message.trainer !== "") {
+      writer.uint32(34).string(message.trainer);
+    }
+    if (message.attempts !== 0) {
+      writer.uint32(40).int32(message.attempts);
+    }
+    globalThis.Object.entries(message.metrics).forEach(([key, value]: [string, number]) => {
+      TrainingFold_MetricsEntry.encode({ key: key as any, value }, writer.uint32(50).fork()).join();
+    });
+    if (message.error !== "") {
+      writer.uint32(58).string(message.error);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TrainingFold {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTrainingFold();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.fold = reader.int32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.state = reader.int32() as any;
+            continue;
+          }
+          case 3: {
+            if (tag !== 25) {
+              break;
+            }
+
+            message.progress = reader.double();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.trainer = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.attempts = reader.int32();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            const entry6 = TrainingFold_MetricsEntry.decode(reader, reader.uint32());
+            if (entry6.value !== undefined) {
+              message.metrics[entry6.key] = entry6.value;
+            }
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.error = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): TrainingFold {
+    return {
+      fold: isSet(object.fold) ? globalThis.Number(object.fold) : 0,
+      state: isSet(object.state) ? trainingStateFromJSON(object.state) : 0,
+      progress: isSet(object.progress) ? globalThis.Number(object.progress) : 0,
+      trainer: isSet(object.trainer) ? globalThis.String(object.trainer) : "",
+      attempts: isSet(object.attempts) ? globalThis.Number(object.attempts) : 0,
+      metrics: isObject(object.metrics)
+        ? (globalThis.Object.entries(object.metrics) as [string, any][]).reduce(
+          (acc: { [key: string]: number }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.Number(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
+      error: isSet(object.error) ? globalThis.String(object.error) : "",
+    };
+  },
+
+  toJSON(message: TrainingFold): unknown {
+    const obj: any = {};
+    if (message.fold !== 0) {
+      obj.fold = Math.round(message.fold);
+    }
+    if (message.state !== 0) {
+      obj.state = trainingStateToJSON(message.state);
+    }
+    if (message.progress !== 0) {
+      obj.progress = floatToJson(message.progress);
+    }
+    if (message.trainer !== "") {
+      obj.trainer = message.trainer;
+    }
+    if (message.attempts !== 0) {
+      obj.attempts = Math.round(message.attempts);
+    }
+    if (message.metrics) {
+      const entries = globalThis.Object.entries(message.metrics) as [string, number][];
+      if (entries.length > 0) {
+        obj.metrics = {};
+        entries.forEach(([k, v]) => {
+          obj.metrics[k] = floatToJson(v);
+        });
+      }
+    }
+    if (message.error !== "") {
+      obj.error = message.error;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<TrainingFold>): TrainingFold {
+    return TrainingFold.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<TrainingFold>): TrainingFold {
+    const message = createBaseTrainingFold();
+    message.fold = object.fold ?? 0;
+    message.state = object.state ?? 0;
+    message.progress = object.progress ?? 0;
+    message.trainer = object.trainer ?? "";
+    message.attempts = object.attempts ?? 0;
+    message.metrics = (globalThis.Object.entries(object.metrics ?? {}) as [string, number][]).reduce(
+      (acc: { [key: string]: number }, [key, value]: [string, number]) => {
+        if (value !== undefined) {
+          acc[key] = globalThis.Number(value);
+        }
+        return acc;
+      },
+      {},
+    );
+    message.error = object.error ?? "";
+    return message;
+  },
+};
+
+function createBaseTrainingFold_MetricsEntry(): TrainingFold_MetricsEntry {
+  return { key: "", value: 0 };
+}
+
+export const TrainingFold_MetricsEntry: MessageFns<TrainingFold_MetricsEntry> = {
+  encode(message: TrainingFold_MetricsEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== 0) {
+      writer.uint32(17).double(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TrainingFold_MetricsEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTrainingFold_MetricsEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 17) {
+              break;
+            }
+
+            message.value = reader.double();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): TrainingFold_MetricsEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? globalThis.Number(object.value) : 0,
+    };
+  },
+
+  toJSON(message: TrainingFold_MetricsEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== 0) {
+      obj.value = floatToJson(message.value);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<TrainingFold_MetricsEntry>): TrainingFold_MetricsEntry {
+    return TrainingFold_MetricsEntry.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<TrainingFold_MetricsEntry>): TrainingFold_MetricsEntry {
+    const message = createBaseTrainingFold_MetricsEntry();
+    message.key = object.key ?? "";
+    message.value = object.value ?? 0;
     return message;
   },
 };
