@@ -1,6 +1,7 @@
 // Online prediction end to end (issue 6, point 3): REST and gRPC predict on a real cluster, rows
 // validated with a 400 naming the row and column, predictions identical to the model document
-// loaded locally, the model kept hot on one trainer, and failover when that trainer is killed.
+// loaded locally, the model kept hot on one trainer, and failover when that trainer is paused or
+// killed.
 import { execFile } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -214,6 +215,25 @@ describe("dml predict", () => {
 });
 
 describe("serving on the trainers", () => {
+  it("answers from the other trainer soon after the serving one is paused (SIGSTOP), not after the attempt timeout", async () => {
+    const rows = csvRows("test/fixtures/diabetes.csv").slice(0, 3);
+    const expected = (await predict(regressionModel, { rows })).body.predictions;
+    const [holder] = await trainersCaching(regressionModel);
+    const paused = cluster.node(holder!);
+    paused.pause();
+    try {
+      const started = Date.now();
+      const res = await predict(regressionModel, { rows });
+      const took = Date.now() - started;
+      expect(res.status, JSON.stringify(res.body)).toBe(200);
+      expect(res.body.predictions).toEqual(expected);
+      // Hedged after 1 s (plus loading the model on the other trainer); the attempt timeout is 15 s.
+      expect(took).toBeLessThan(10_000);
+    } finally {
+      paused.resume();
+    }
+  });
+
   it("keeps a model hot on one trainer, and fails over when that trainer is killed", async () => {
     const row = { rows: [irisRows[120]] };
     for (let i = 0; i < 20; i++) expect((await predict(irisModel, row)).status).toBe(200);

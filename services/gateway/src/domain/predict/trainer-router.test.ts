@@ -65,6 +65,56 @@ describe("TrainerRouter", () => {
     });
   }
 
+  describe("hedging: a silent attempt gets the next trainer started alongside", () => {
+    type Fake = (address: string, signal: AbortSignal) => Promise<unknown>;
+    function hedged(fake: Fake) {
+      const calls: string[] = [];
+      const aborted: string[] = [];
+      const client = (address: string) =>
+        ({
+          predict: (_req: unknown, opts: { signal: AbortSignal }) => {
+            calls.push(address);
+            opts.signal.addEventListener("abort", () => aborted.push(address), { once: true });
+            return fake(address, opts.signal);
+          },
+        }) as unknown as TrainerClient;
+      const r = new TrainerRouter({ directory: { live: () => trainers }, log, clients: { client, drop: () => undefined, close: () => undefined }, hedgeAfterMs: 50 });
+      return { r, calls, aborted };
+    }
+    /** Never answers; rejects once aborted, as a gRPC call does. */
+    const hang = (_: string, signal: AbortSignal) => new Promise((_resolve, reject) => signal.addEventListener("abort", () => reject(new Error("aborted")), { once: true }));
+    const after = (ms: number, value: () => Promise<unknown>) => new Promise((resolve) => setTimeout(resolve, ms)).then(value);
+
+    it("answers from the next trainer about hedgeAfterMs after the first went silent (a paused trainer), and cancels the first", async () => {
+      const order = rankStores("m-h", trainers).map((t) => t.address);
+      const { r, calls, aborted } = hedged((address, signal) => (address === order[0] ? hang(address, signal) : ok()));
+      const started = Date.now();
+      expect((await r.predict("m-h", [{}])).predictions).toEqual(["x"]);
+      const took = Date.now() - started;
+      expect(took).toBeGreaterThanOrEqual(45);
+      expect(took).toBeLessThan(5_000); // not the 15 s attempt timeout
+      expect(calls).toEqual(order.slice(0, 2));
+      expect(aborted).toContain(order[0]);
+    });
+
+    it("takes the first answer: a slow first trainer that answers before the hedge wins, and the hedge is cancelled", async () => {
+      const order = rankStores("m-s", trainers).map((t) => t.address);
+      const { r, calls, aborted } = hedged((address, signal) => (address === order[0] ? after(80, ok) : hang(address, signal)));
+      expect((await r.predict("m-s", [{}])).predictions).toEqual(["x"]);
+      expect(calls).toEqual(order.slice(0, 2));
+      expect(aborted).toEqual([order[1]]);
+    });
+
+    it("passes a bad-row answer from the hedge straight on, cancelling the silent first", async () => {
+      const order = rankStores("m-b", trainers).map((t) => t.address);
+      const { r, aborted } = hedged((address, signal) =>
+        address === order[0] ? hang(address, signal) : Promise.reject(new ClientError("/x", Status.INVALID_ARGUMENT, 'row 0: missing column "a"')),
+      );
+      await expect(r.predict("m-b", [{}])).rejects.toMatchObject({ code: "INVALID_ARGUMENT", message: 'row 0: missing column "a"' });
+      expect(aborted).toContain(order[0]);
+    });
+  });
+
   it("is UNAVAILABLE when every trainer fails, or when there is none", async () => {
     const down = router(async () => {
       throw new ClientError("/x", Status.UNAVAILABLE, "down");
