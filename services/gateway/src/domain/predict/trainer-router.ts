@@ -36,12 +36,17 @@ export class TrainerRouter implements Predictor {
   private readonly ranking = new TrainerRanking();
   private readonly timeoutMs: number;
   private readonly hedgeMs: number;
+  /** Calls waiting on an attempt that may be hedged; tickHedges() wakes those silent too long. */
+  private readonly hedges = new Set<HedgeWaiter>();
+  private readonly hedgeTicker: NodeJS.Timeout;
   private readonly batcher = new PredictBatcher((modelId, rows) => this.callTrainers(modelId, rows));
 
   constructor(private readonly options: TrainerRouterOptions) {
     this.clients = options.clients ?? new TrainerClients();
     this.timeoutMs = options.attemptTimeoutMs ?? 15_000;
     this.hedgeMs = options.hedgeAfterMs ?? 1_000;
+    this.hedgeTicker = setInterval(() => this.tickHedges(), Math.max(5, this.hedgeMs / 5));
+    this.hedgeTicker.unref();
     options.directory.on?.("left", (node) => {
       if (node.role === "trainer") this.clients.drop(node.address);
     });
@@ -66,22 +71,41 @@ export class TrainerRouter implements Predictor {
     const running = new Map<number, { attempt: Promise<Attempt>; abort: AbortController }>();
     let next = 0;
     let lastError: unknown;
+    // Hedges come from one shared ticker, not a timer per call: calls are thousands a second.
+    const waiter: HedgeWaiter = { since: 0, wake: undefined };
     const start = () => {
       const id = next++;
       const trainer = order[id]!;
+      waiter.since = performance.now(); // hedged once this attempt is silent for hedgeAfterMs
       const abort = new AbortController();
-      const attempt = this.attempt(trainer, modelId, rows, AbortSignal.any([abort.signal, AbortSignal.timeout(this.timeoutMs)])).then(
-        (value): Attempt => ({ id, trainer, outcome: { ok: true, value } }),
-        (error: unknown): Attempt => ({ id, trainer, outcome: { ok: false, error } }),
+      // One controller for both ends of an attempt: its deadline, and losing to a hedge.
+      const deadline = setTimeout(() => abort.abort(), this.timeoutMs);
+      const attempt = this.attempt(trainer, modelId, rows, abort.signal).then(
+        (value): Attempt => {
+          clearTimeout(deadline);
+          return { id, trainer, outcome: { ok: true, value } };
+        },
+        (error: unknown): Attempt => {
+          clearTimeout(deadline);
+          return { id, trainer, outcome: { ok: false, error } };
+        },
       );
       running.set(id, { attempt, abort });
     };
-    const hedge = new AbortController();
     try {
       if (order.length > 0) start();
       while (running.size > 0) {
-        const timer = next < order.length ? hedgeTimer(this.hedgeMs, hedge.signal) : undefined;
-        const settled = await Promise.race([...[...running.values()].map((r) => r.attempt), ...(timer ? [timer] : [])]);
+        const canHedge = next < order.length;
+        let settled: Attempt | typeof HEDGE;
+        if (running.size === 1 && !canHedge) settled = await running.values().next().value!.attempt;
+        else {
+          const attempts = [...running.values()].map((r) => r.attempt);
+          if (canHedge) {
+            this.hedges.add(waiter);
+            settled = await Promise.race([...attempts, new Promise<typeof HEDGE>((resolve) => (waiter.wake = () => resolve(HEDGE)))]);
+            this.hedges.delete(waiter);
+          } else settled = await Promise.race(attempts);
+        }
         if (settled === HEDGE) {
           start();
           continue;
@@ -95,7 +119,7 @@ export class TrainerRouter implements Predictor {
         if (running.size === 0 && next < order.length) start();
       }
     } finally {
-      hedge.abort(); // the pending hedge timer
+      this.hedges.delete(waiter);
       for (const r of running.values()) r.abort.abort(); // the attempts that lost
     }
     throw new DmlError(
@@ -103,6 +127,17 @@ export class TrainerRouter implements Predictor {
       order.length === 0 ? "no live trainer can serve predictions right now" : `no trainer could serve model ${modelId}: ${(lastError as Error).message}`,
       { modelId, trainersTried: order.slice(0, next).map((t) => t.id) },
     );
+  }
+
+  /** Wakes the calls whose attempts have been silent for hedgeAfterMs. */
+  private tickHedges(): void {
+    const due = performance.now() - this.hedgeMs;
+    for (const w of this.hedges) {
+      if (w.since <= due) {
+        this.hedges.delete(w);
+        w.wake?.();
+      }
+    }
   }
 
   private async attempt(trainer: TrainerNode, modelId: string, rows: ReadonlyArray<Record<string, unknown>>, signal: AbortSignal): Promise<OnlinePrediction> {
@@ -125,16 +160,15 @@ export class TrainerRouter implements Predictor {
   }
 
   close(): void {
+    clearInterval(this.hedgeTicker);
     this.clients.close();
   }
 }
 
 const HEDGE = Symbol("hedge");
 
-/** Resolves with HEDGE after `ms`, unless `signal` aborts first (then never). */
-function hedgeTimer(ms: number, signal: AbortSignal): Promise<typeof HEDGE> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => resolve(HEDGE), ms);
-    signal.addEventListener("abort", () => clearTimeout(timer), { once: true });
-  });
+interface HedgeWaiter {
+  /** When the newest attempt started (performance.now()). */
+  since: number;
+  wake: (() => void) | undefined;
 }
