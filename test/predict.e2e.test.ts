@@ -13,7 +13,7 @@ import { modelV1, trainerV1 } from "@dml/proto";
 import { modelKey, toProtoChecksum, type ModelRecord, type TrainingView } from "@dml/catalog";
 import { ALGORITHMS, loadModel, parseModel, type Model } from "@dml/ml";
 import { CLIENT_OPTIONS, StoreClients } from "@dml/runtime";
-import { TestCluster } from "@dml/testkit";
+import { TestCluster, waitFor } from "@dml/testkit";
 import type { Etcd3 } from "etcd3";
 import { uploadCsv } from "./helpers/datasets.js";
 import { isEnded, postJson, waitForTraining } from "./helpers/trainings.js";
@@ -232,6 +232,19 @@ describe("serving on the trainers", () => {
     } finally {
       paused.resume();
     }
+  });
+
+  it("trainers drop a model whose registry record is deleted without them being asked (a gateway died mid-delete)", async () => {
+    const rows = csvRows("test/fixtures/diabetes.csv").slice(0, 2);
+    expect((await predict(regressionModel, { rows })).status).toBe(200);
+    expect((await trainersCaching(regressionModel)).length).toBeGreaterThan(0);
+    // The record goes, as the first step of a delete; no EvictModel call follows.
+    await etcd.delete().key(modelKey(regressionModel));
+    await waitFor(async () => (await trainersCaching(regressionModel)).length === 0, {
+      timeoutMs: 10_000,
+      message: `every trainer dropped the deleted model ${regressionModel}`,
+    });
+    expect((await predict(regressionModel, { rows })).status).toBe(404);
   });
 
   it("keeps a model hot on one trainer, and fails over when that trainer is killed", async () => {

@@ -35,6 +35,7 @@ export async function startTrainer(config: TrainerConfig): Promise<RunningTraine
   await directory.start();
   const stores = new StoreClients();
   serving.start({ etcd: node.etcd, directory, stores, log: node.log.child({ component: "serving" }) });
+  await serving.followDeletes();
   const link = new LeaderLink(node.etcd, directory);
   let statsWrite: Promise<unknown> = node.membership.update({ stats: { runningTasks: 0 } }).catch(() => undefined);
   const loop = new WorkLoop({
@@ -64,6 +65,7 @@ export async function startTrainer(config: TrainerConfig): Promise<RunningTraine
   runnerRef = runner;
   loop.start();
   node.onStop(async () => {
+    await serving.stop();
     await runner.stopAll();
     await loop.stop();
     link.close();

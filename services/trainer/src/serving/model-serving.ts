@@ -1,9 +1,9 @@
 // dml.trainer.v1.TrainerService: online prediction from the model cache, eviction and status.
 // The service is registered before the node's etcd client and store clients exist, so it
 // answers UNAVAILABLE until start() hands them over.
-import type { Etcd3 } from "etcd3";
+import type { Etcd3, Watcher } from "etcd3";
 import type { ServiceImplementation } from "nice-grpc";
-import { BatchFetcher } from "@dml/catalog";
+import { BatchFetcher, MODELS_PREFIX, modelKey } from "@dml/catalog";
 import { PredictInputError } from "@dml/ml";
 import type { trainerV1 } from "@dml/proto";
 import { DmlError, type Logger, type NodeDirectory, type StoreClients } from "@dml/runtime";
@@ -39,6 +39,8 @@ function checkModelId(modelId: string): void {
 export class ModelServing {
   readonly cache: ModelCache<ServedModel>;
   private loader: ModelLoaderDeps | undefined;
+  private watcher: Watcher | undefined;
+  private log: Logger | undefined;
   private readonly load = (id: string) => loadRegisteredModel(this.loader!, id);
 
   constructor(private readonly options: ServingOptions) {
@@ -48,6 +50,38 @@ export class ModelServing {
   start(deps: ServingDeps): void {
     const fetcher = new BatchFetcher({ directory: deps.directory, stores: deps.stores, log: deps.log }, 0);
     this.loader = { etcd: deps.etcd, fetcher };
+    this.log = deps.log;
+  }
+
+  /**
+   * Evicts a cached model as soon as its registry record is deleted. The gateway also asks every
+   * trainer to evict on delete, but a trainer that was paused or cut off then would go on serving
+   * the deleted model: the watch tells it when it is back (etcd replays what it missed), and each
+   * (re)connection of the watch drops every cached model the registry no longer has.
+   */
+  async followDeletes(): Promise<void> {
+    const etcd = this.loader!.etcd;
+    const watcher = await etcd.watch().prefix(MODELS_PREFIX).create();
+    watcher.on("delete", (kv) => {
+      const id = kv.key.toString().slice(MODELS_PREFIX.length);
+      if (this.cache.evict(id)) this.log?.info({ modelId: id }, "evicted a deleted model");
+    });
+    watcher.on("connected", () => void this.dropDeleted(etcd));
+    watcher.on("error", (err) => this.log?.warn({ err: err.message }, "model registry watch failed"));
+    this.watcher = watcher;
+  }
+
+  async stop(): Promise<void> {
+    await this.watcher?.cancel().catch(() => undefined);
+    this.watcher = undefined;
+  }
+
+  /** Evicts the cached models whose registry record is gone. */
+  private async dropDeleted(etcd: Etcd3): Promise<void> {
+    for (const entry of this.cache.list()) {
+      const exists = await etcd.get(modelKey(entry.id)).exists().catch(() => true); // unknown: keep it
+      if (!exists && this.cache.evict(entry.id)) this.log?.info({ modelId: entry.id }, "evicted a deleted model");
+    }
   }
 
   /** Predicts rows (plain objects: google.protobuf.Struct as ts-proto decodes it). */
