@@ -32,6 +32,7 @@ export type FromIngestWorker =
 /** A pool of ingest worker threads, started on demand and kept for the next upload. */
 export class IngestThreads {
   private readonly idle: Worker[] = [];
+  private readonly idleExits = new Map<Worker, () => void>();
   private nextSession = 1;
   private closed = false;
 
@@ -55,13 +56,32 @@ export class IngestThreads {
   /** A session on a worker of the pool: the header first, then the part's bytes. */
   startPart(options: ThreadedIngestOptions, header: Uint8Array, onChange: () => void): PartSession {
     if (this.closed) throw new Error("IngestThreads is closed");
-    const worker = this.idle.pop() ?? new Worker(new URL("./ingest-worker.js", import.meta.url));
+    const worker = this.takeIdle() ?? new Worker(new URL("./ingest-worker.js", import.meta.url));
     return new PartSession(worker, this.nextSession++, options, header, onChange, (w, healthy) => this.release(w, healthy));
+  }
+
+  /** The most recently idle worker, no longer watched for dying idle. */
+  private takeIdle(): Worker | undefined {
+    const worker = this.idle.pop();
+    if (worker !== undefined) {
+      worker.off("exit", this.idleExits.get(worker)!);
+      this.idleExits.delete(worker);
+    }
+    return worker;
   }
 
   private release(worker: Worker, healthy: boolean): void {
     if (healthy && !this.closed && this.idle.length < this.workers) {
       worker.unref(); // an idle worker does not keep the process alive
+      // One that dies while idle leaves the pool instead of being handed to the next upload,
+      // which would then wait forever for its answers.
+      const onExit = () => {
+        const at = this.idle.indexOf(worker);
+        if (at >= 0) this.idle.splice(at, 1);
+        this.idleExits.delete(worker);
+      };
+      worker.once("exit", onExit);
+      this.idleExits.set(worker, onExit);
       this.idle.push(worker);
     } else {
       void worker.terminate();

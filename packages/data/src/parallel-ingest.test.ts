@@ -225,11 +225,11 @@ describe("ParallelIngest: an upload cut into parts parsed by worker threads", ()
   it("fails only the upload whose worker dies, with a clear error, and the pool goes on", async () => {
     const job = threads.open({ rowsPerBatch: 1000 });
     const bytes = numericCsv(5000);
-    await job.push(bytes.subarray(0, 40_000)); // part 0 is being parsed
+    await job.push(bytes.subarray(0, 5000)); // about 250 rows: part 0 is open, its worker parsing
     const part = (job as unknown as { parts: { worker: { terminate(): Promise<number> } }[] }).parts[0]!;
     await part.worker.terminate();
     const err = await (async () => {
-      for (let at = 40_000; at < bytes.length; at += 4096) await job.push(bytes.subarray(at, at + 4096));
+      for (let at = 5000; at < bytes.length; at += 4096) await job.push(bytes.subarray(at, at + 4096));
       job.end();
       return job.finish();
     })().catch((e: unknown) => e);
@@ -237,6 +237,31 @@ describe("ParallelIngest: an upload cut into parts parsed by worker threads", ()
     expect(String(err)).toMatch(/ingest worker exited/);
     const after = await parallel(numericCsv(2000), { rowsPerBatch: 500 });
     expect(after.result.rows).toBe(2000);
+  });
+
+  it("drops a worker that dies while idle, so the next upload never waits on it", async () => {
+    const pool = new IngestThreads(2);
+    try {
+      const job = pool.open({ rowsPerBatch: 100 });
+      await job.push(numericCsv(300));
+      job.end();
+      while ((await job.nextBatch()) !== undefined);
+      await job.finish();
+      const idle = (pool as unknown as { idle: { terminate(): Promise<number> }[] }).idle;
+      expect(idle.length).toBeGreaterThan(0);
+      await Promise.all(idle.slice().map((w) => w.terminate()));
+      await new Promise((resolve) => setTimeout(resolve, 50)); // the exit events
+      expect(idle).toHaveLength(0);
+      const again = pool.open({ rowsPerBatch: 100 });
+      await again.push(numericCsv(300));
+      again.end();
+      let rows = 0;
+      for (let b = await again.nextBatch(); b !== undefined; b = await again.nextBatch()) rows += b.rows;
+      expect(rows).toBe(300);
+      expect((await again.finish()).rows).toBe(300);
+    } finally {
+      await pool.close();
+    }
   });
 
   it("keeps at most as many parts in flight as it has workers", async () => {
