@@ -1,5 +1,6 @@
-// One upload, end to end: bytes -> CsvIngest (in worker threads) -> Arrow batches -> R durable replicas each ->
-// manifest in etcd. Memory stays bounded (one batch being built, at most two being written).
+// One upload, end to end: bytes -> ParallelIngest (CsvIngest in worker threads) -> Arrow batches
+// -> R durable replicas each -> manifest in etcd. Memory stays bounded (a batch per worker being
+// built, at most two being written).
 // Nothing is visible until the manifest is written, and a failed upload deletes what it wrote;
 // if this gateway dies mid-upload, its upload key's lease expires and the leader scheduler's
 // orphan cleanup removes the files.
