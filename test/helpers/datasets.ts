@@ -7,6 +7,7 @@ import { expect } from "vitest";
 import { waitFor } from "@dml/testkit";
 import { isMissing, parseCsv } from "@dml/data";
 import type { StoreClients } from "@dml/runtime";
+import type { ColumnStatsManifest } from "@dml/catalog";
 
 export type Cell = number | boolean | string | null;
 export type Row = Record<string, Cell>;
@@ -16,16 +17,7 @@ export interface ColumnView {
   name: string;
   type: ColumnType;
   missing: number;
-  stats: {
-    min?: number;
-    max?: number;
-    mean?: number;
-    std?: number;
-    distinct: number;
-    distinctApproximate?: boolean;
-    topValues?: Array<{ value: string | boolean; count: number }>;
-    topValuesApproximate?: boolean;
-  };
+  stats: ColumnStatsManifest;
 }
 
 export interface DatasetView {
