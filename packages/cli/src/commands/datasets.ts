@@ -4,10 +4,11 @@ import { basename } from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { parseArgs, rejectUnknownFlags, stringFlag, UsageError, type ParsedArgs } from "../args.js";
-import { call, gatewayTarget, getJson, type GatewayTarget } from "../gateway-client.js";
+import { call, getJson } from "../gateway-client.js";
 import { uploadFile } from "../upload.js";
 import { formatBytes, ProgressBar } from "../progress.js";
 import { printTable } from "../table.js";
+import { COMMON_FLAGS, out, target } from "./common.js";
 
 interface Column {
   name: string;
@@ -34,13 +35,6 @@ interface Dataset {
   createdAt: string;
   replicas: number;
   warnings: string[];
-}
-
-const COMMON_FLAGS = ["gateway", "token", "json"];
-const out = (s: string) => process.stdout.write(s + "\n");
-
-function target(args: ParsedArgs): GatewayTarget {
-  return gatewayTarget({ gateway: stringFlag(args, "gateway"), token: stringFlag(args, "token") });
 }
 
 function printDataset(d: Dataset): void {

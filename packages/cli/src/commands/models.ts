@@ -1,23 +1,10 @@
 // `dml models ls|get|download|rm`: the model registry through the gateway's REST API.
 import { parseArgs, rejectUnknownFlags, stringFlag, UsageError, type ParsedArgs } from "../args.js";
 import { saveDownload } from "../download.js";
-import { call, gatewayTarget, getJson, type GatewayTarget } from "../gateway-client.js";
+import { call, getJson } from "../gateway-client.js";
 import { formatModel, formatModelList, type Model } from "../model-view.js";
 import { formatBytes } from "../progress.js";
-
-const COMMON_FLAGS = ["gateway", "token", "json"];
-const out = (s: string) => process.stdout.write(s + "\n");
-
-function target(args: ParsedArgs): GatewayTarget {
-  return gatewayTarget({ gateway: stringFlag(args, "gateway"), token: stringFlag(args, "token") });
-}
-
-function idArg(args: ParsedArgs, usage: string): string {
-  const id = args.positionals[1];
-  if (!id) throw new UsageError(`usage: ${usage}`);
-  if (args.positionals.length > 2) throw new UsageError(`unexpected argument "${args.positionals[2]}"`);
-  return id;
-}
+import { COMMON_FLAGS, idArg, out, printResult, target } from "./common.js";
 
 const modelPath = (id: string) => `/v1/models/${encodeURIComponent(id)}`;
 
@@ -36,16 +23,14 @@ async function list(args: ParsedArgs): Promise<number> {
   rejectUnknownFlags(args, [...COMMON_FLAGS, "training", "dataset"]);
   if (args.positionals.length > 1) throw new UsageError(`unexpected argument "${args.positionals[1]}"`);
   const { models } = await getJson<{ models: Model[] }>(target(args), `/v1/models${listQuery(args)}`);
-  if (args.flags.has("json")) out(JSON.stringify(models, null, 2));
-  else for (const line of formatModelList(models)) out(line);
+  printResult(args, models, formatModelList);
   return 0;
 }
 
 async function get(args: ParsedArgs): Promise<number> {
   rejectUnknownFlags(args, COMMON_FLAGS);
   const m = await getJson<Model>(target(args), modelPath(idArg(args, "dml models get ID")));
-  if (args.flags.has("json")) out(JSON.stringify(m, null, 2));
-  else for (const line of formatModel(m)) out(line);
+  printResult(args, m, formatModel);
   return 0;
 }
 

@@ -3,10 +3,11 @@
 // every 500 ms is all the progress there is to show).
 import { intFlag, parseArgs, rejectUnknownFlags, stringFlag, UsageError, type ParsedArgs } from "../args.js";
 import { saveDownload } from "../download.js";
-import { call, gatewayTarget, getJson, type GatewayTarget } from "../gateway-client.js";
+import { call, getJson, type GatewayTarget } from "../gateway-client.js";
 import { formatBytes } from "../progress.js";
 import { formatTable } from "../table.js";
 import { formatMetric, formatPercent, progressBar, TERMINAL_STATES, type WatchStream } from "../training-view.js";
+import { COMMON_FLAGS, idArg, out, printResult, target } from "./common.js";
 
 export interface Prediction {
   id: string;
@@ -30,20 +31,7 @@ export interface ResultRow {
   probabilities?: Record<string, number>;
 }
 
-const COMMON_FLAGS = ["gateway", "token", "json"];
 const POLL_MS = 500;
-const out = (s: string) => process.stdout.write(s + "\n");
-
-function target(args: ParsedArgs): GatewayTarget {
-  return gatewayTarget({ gateway: stringFlag(args, "gateway"), token: stringFlag(args, "token") });
-}
-
-function idArg(args: ParsedArgs, usage: string): string {
-  const id = args.positionals[1];
-  if (!id) throw new UsageError(`usage: ${usage}`);
-  if (args.positionals.length > 2) throw new UsageError(`unexpected argument "${args.positionals[2]}"`);
-  return id;
-}
 
 function required(args: ParsedArgs, name: string): string {
   const v = stringFlag(args, name)?.trim();
@@ -144,16 +132,14 @@ async function list(args: ParsedArgs): Promise<number> {
   if (dataset) q.set("datasetId", dataset);
   const query = q.toString();
   const { predictions } = await getJson<{ predictions: Prediction[] }>(target(args), `/v1/predictions${query ? `?${query}` : ""}`);
-  if (args.flags.has("json")) out(JSON.stringify(predictions, null, 2));
-  else for (const line of formatPredictionList(predictions)) out(line);
+  printResult(args, predictions, formatPredictionList);
   return 0;
 }
 
 async function get(args: ParsedArgs): Promise<number> {
   rejectUnknownFlags(args, COMMON_FLAGS);
   const p = await getJson<Prediction>(target(args), predictionPath(idArg(args, "dml predictions get ID")));
-  if (args.flags.has("json")) out(JSON.stringify(p, null, 2));
-  else for (const line of formatPrediction(p)) out(line);
+  printResult(args, p, formatPrediction);
   return 0;
 }
 

@@ -1,7 +1,7 @@
 // `dml train ...` and `dml trainings ls|get|cancel|watch`: training jobs through the gateway's REST
 // API; `--watch` / `watch` follow a training over its Server-Sent Events stream.
 import { parseArgs, rejectUnknownFlags, stringFlag, UsageError, type ParsedArgs } from "../args.js";
-import { call, gatewayTarget, getJson, type GatewayTarget } from "../gateway-client.js";
+import { call, getJson, type GatewayTarget } from "../gateway-client.js";
 import { readSse } from "../sse.js";
 import {
   formatLeaderboard,
@@ -13,6 +13,7 @@ import {
   type Training,
   type WatchStream,
 } from "../training-view.js";
+import { COMMON_FLAGS, idArg, out, printResult, target } from "./common.js";
 
 export const ALGORITHMS = [
   "random_forest",
@@ -35,13 +36,7 @@ export interface TrainingRequest {
   seed?: number;
 }
 
-const COMMON_FLAGS = ["gateway", "token", "json"];
 const TRAIN_FLAGS = [...COMMON_FLAGS, "dataset", "target", "task", "models", "params", "test-fraction", "cv", "seed", "watch"];
-const out = (s: string) => process.stdout.write(s + "\n");
-
-function target(args: ParsedArgs): GatewayTarget {
-  return gatewayTarget({ gateway: stringFlag(args, "gateway"), token: stringFlag(args, "token") });
-}
 
 function required(args: ParsedArgs, name: string, what: string): string {
   const v = stringFlag(args, name);
@@ -126,13 +121,6 @@ export function trainRequestFromArgs(args: ParsedArgs): TrainingRequest {
   return request;
 }
 
-function idArg(args: ParsedArgs, usage: string): string {
-  const id = args.positionals[1];
-  if (!id) throw new UsageError(`usage: ${usage}`);
-  if (args.positionals.length > 2) throw new UsageError(`unexpected argument "${args.positionals[2]}"`);
-  return id;
-}
-
 const trainingPath = (id: string) => `/v1/trainings/${encodeURIComponent(id)}`;
 
 /**
@@ -204,16 +192,14 @@ async function list(args: ParsedArgs): Promise<number> {
   const body = await getJson<{ trainings: Training[] } | Training[]>(target(args), `/v1/trainings${q}`);
   // Filtered here too, in case the gateway ignores the query parameter.
   const trainings = (Array.isArray(body) ? body : body.trainings).filter((t) => !dataset || t.datasetId === dataset);
-  if (args.flags.has("json")) out(JSON.stringify(trainings, null, 2));
-  else for (const line of formatTrainingList(trainings)) out(line);
+  printResult(args, trainings, formatTrainingList);
   return 0;
 }
 
 async function get(args: ParsedArgs): Promise<number> {
   rejectUnknownFlags(args, COMMON_FLAGS);
   const t = await getJson<Training>(target(args), trainingPath(idArg(args, "dml trainings get ID")));
-  if (args.flags.has("json")) out(JSON.stringify(t, null, 2));
-  else for (const line of formatTraining(t)) out(line);
+  printResult(args, t, formatTraining);
   return 0;
 }
 
