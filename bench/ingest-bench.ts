@@ -16,22 +16,13 @@ import { join } from "node:path";
 import { Readable } from "node:stream";
 import { CsvIngest, CsvParser, IngestThreads } from "@dml/data";
 import { TestCluster } from "@dml/testkit";
+import { rng } from "./random.js";
 
 const ROWS = Number(process.env["BENCH_ROWS"] ?? 100_000);
 const COLS = 20;
 const RUNS = Number(process.env["BENCH_RUNS"] ?? 5);
 /** Runs before the measured ones: worker threads each warm up their own JIT. */
 const WARM_UPS = 3;
-
-/** mulberry32: small, seeded, good enough for benchmark data. */
-function rng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function generateCsv(path: string): number {
   const random = rng(42);

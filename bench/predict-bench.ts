@@ -14,22 +14,13 @@ import { createChannel, createClient } from "nice-grpc";
 import { modelV1 } from "@dml/proto";
 import { CLIENT_OPTIONS } from "@dml/runtime";
 import { TestCluster } from "@dml/testkit";
+import { rng } from "./random.js";
 
 const ROWS = Number(process.env["BENCH_PREDICT_ROWS"] ?? 20_000);
 const SECONDS = Number(process.env["BENCH_PREDICT_SECONDS"] ?? 10);
 const CONNECTIONS = Number(process.env["BENCH_PREDICT_CONNECTIONS"] ?? 8);
 const COLS = 30;
 const REFERENCE = { rps: 300, p99: 54 };
-
-/** mulberry32: small, seeded, good enough for benchmark data. */
-function rng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** 30 numeric features and a three-class label from a noisy function of a few of them. */
 function generateCsv(): { csv: string; sample: Record<string, number> } {

@@ -17,6 +17,7 @@
 // Prints figures; asserts nothing.
 import { formatLeaderboard, type Training } from "@dml/cli";
 import { TestCluster } from "@dml/testkit";
+import { rng } from "./random.js";
 
 const ROWS = Number(process.env["BENCH_TRAIN_ROWS"] ?? 6_000);
 const SCALE = Number(process.env["BENCH_TRAIN_SCALE"] ?? 1);
@@ -35,16 +36,6 @@ const MODELS = [
   { algorithm: "logistic_regression" },
   { algorithm: "naive_bayes" },
 ];
-
-/** mulberry32: small, seeded, good enough for benchmark data. */
-function rng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function generateCsv(): string {
   const random = rng(42);
