@@ -105,14 +105,8 @@ export class ParallelIngest {
   end(): void {
     this.throwIfFailed();
     this.ended = true;
-    if (this.header === undefined) {
-      // The whole file is one line (or less): a single part, parsed in one piece.
-      this.header = new Uint8Array(0);
-      const all = concat(this.headerChunks);
-      this.headerChunks = [];
-      this.startPart(false);
-      if (all.byteLength > 0) void this.current!.push(all, () => this.changed());
-    }
+    // The whole file is one line (or less): a single part, parsed in one piece.
+    if (this.header === undefined) this.parseInOnePiece(this.takeHeaderChunks());
     const last = this.current!;
     if (this.cutting && this.partRows === 0 && !this.lineHasText() && this.parts.length > 1) {
       // Nothing but blank lines after the last cut: that part has no records; drop it.
@@ -222,19 +216,12 @@ export class ParallelIngest {
       // No LF in sight (a file whose lines end with a lone CR, or a huge header): parse it all in
       // one piece rather than hold it here.
       if (this.headerBytes > MAX_HEADER_BYTES || asBuffer(chunk).indexOf(CR) >= 0) {
-        const all = concat(this.headerChunks);
-        this.headerChunks = [];
-        this.header = new Uint8Array(0);
-        this.cutting = false;
-        this.startPart(false);
-        this.current!.maxUnparsed = MAX_UNPARSED_BYTES;
-        void this.current!.push(all, () => this.changed());
+        this.parseInOnePiece(this.takeHeaderChunks());
       }
       return new Uint8Array(0);
     }
-    const header = concat([...this.headerChunks, chunk.subarray(0, lf + 1)]);
-    this.headerChunks = [];
-    this.header = header;
+    this.headerChunks.push(chunk.subarray(0, lf + 1));
+    const header = this.takeHeaderChunks();
     const h = asBuffer(header);
     // Cut only after a plain header: no quote, no CR but the one of a CRLF, not blank, 3 bytes at
     // least (a BOM may take 3), and a delimiter count that is the column count.
@@ -250,19 +237,29 @@ export class ParallelIngest {
       const width = this.names.length;
       const cells = this.options.maxBatchCells ?? DEFAULT_MAX_BATCH_CELLS;
       this.rowsPerPart = Math.max(1, Math.min(this.rowsPerPart, Math.floor(cells / width)));
+      this.header = header;
       this.offset = header.byteLength;
       this.lines = 1;
       this.startPart(true);
     } else {
-      // One piece from the first byte: the header goes as data.
-      const all = header;
-      this.header = new Uint8Array(0);
-      this.startPart(false);
-      this.current!.maxUnparsed = MAX_UNPARSED_BYTES;
-      void this.current!.push(all, () => this.changed());
-      this.offset = all.byteLength;
+      this.parseInOnePiece(header);
     }
     return chunk.subarray(lf + 1);
+  }
+
+  private takeHeaderChunks(): Uint8Array {
+    const bytes = concat(this.headerChunks);
+    this.headerChunks = [];
+    return bytes;
+  }
+
+  /** No cutting at all: one part from the first byte (`first`, the bytes so far) takes the whole file. */
+  private parseInOnePiece(first: Uint8Array): void {
+    this.header = new Uint8Array(0);
+    this.cutting = false;
+    this.startPart(false);
+    if (first.byteLength > 0) void this.current!.push(first, () => this.changed());
+    this.offset = first.byteLength;
   }
 
   /** Whether cutting `chunk` at its LFs could split a record: a quote, or a CR with no LF after it. */
@@ -279,7 +276,7 @@ export class ParallelIngest {
   /** From here on the current part takes the rest of the file, parsed in one piece, with a bound on what waits. */
   private stopCutting(): void {
     this.cutting = false;
-    this.current!.maxUnparsed = MAX_UNPARSED_BYTES;
+    this.current!.maxUnparsed = MAX_UNPARSED_BYTES; // it takes the rest, however long
     // It may hold many batches: not kept, and not parsed again (its first batch, if too narrow,
     // is listed stale and rewritten like any earlier batch a later one promotes).
     this.current!.retain = false;
@@ -362,7 +359,9 @@ export class ParallelIngest {
         }
       : this.options;
     this.current = this.pool.startPart(options, continued ? this.header! : new Uint8Array(0), () => this.notify());
-    this.current.retain = continued; // a part from the first byte is the whole file: never parsed again
+    // A part from the first byte is the whole file: never parsed again, and bounded in what waits.
+    this.current.retain = continued;
+    if (!continued) this.current.maxUnparsed = MAX_UNPARSED_BYTES;
     this.parts.push(this.current);
   }
 
