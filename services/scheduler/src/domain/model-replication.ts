@@ -3,11 +3,9 @@
 // store died is copied from a surviving replica to the next store in its rendezvous order, and the
 // registry record is rewritten in a transaction fenced by the leader revision and by the record's
 // own revision (so a concurrent delete is never undone).
-import type { Etcd3 } from "etcd3";
-import type { Logger } from "@dml/runtime";
 import { modelKey, MODELS_PREFIX, type ModelRecord } from "@dml/catalog";
 import { storeV1 } from "@dml/proto";
-import { repairObject, type FencedWriter, type LiveStore, type ObjectCopier } from "./replication-repair.js";
+import { repairObject, type RepairDeps } from "./replication-repair.js";
 
 export interface ModelRepairReport {
   modelsChecked: number;
@@ -20,14 +18,7 @@ export interface ModelRepairReport {
 const sameList = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((id, i) => id === b[i]);
 
 /** One pass over every registered model; safe to run again at any time. */
-export async function repairModelReplication(deps: {
-  etcd: Etcd3;
-  live: LiveStore[];
-  replication: number;
-  copier: ObjectCopier;
-  writer: FencedWriter;
-  log: Logger;
-}): Promise<ModelRepairReport> {
+export async function repairModelReplication(deps: RepairDeps): Promise<ModelRepairReport> {
   const { etcd, live, copier, writer, log } = deps;
   const report: ModelRepairReport = { modelsChecked: 0, modelsRepaired: 0, copies: 0, modelsShort: 0 };
   const target = Math.min(deps.replication, live.length);

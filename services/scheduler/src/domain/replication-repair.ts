@@ -89,15 +89,18 @@ export async function repairBatch(
   return repairObject(obj, live, target, copier, log);
 }
 
-/** One pass over every dataset; safe to run again at any time. */
-export async function repairReplication(deps: {
+/** What a repair pass (datasets' batches or models' files) works with. */
+export interface RepairDeps {
   etcd: Etcd3;
   live: LiveStore[];
   replication: number;
   copier: ObjectCopier;
   writer: FencedWriter;
   log: Logger;
-}): Promise<RepairReport> {
+}
+
+/** One pass over every dataset; safe to run again at any time. */
+export async function repairReplication(deps: RepairDeps): Promise<RepairReport> {
   const { etcd, live, copier, writer, log } = deps;
   const report: RepairReport = { datasetsChecked: 0, batchesRepaired: 0, copies: 0, batchesShort: 0 };
   const res = await etcd.getAll().prefix(DATASETS_PREFIX).exec();
