@@ -5,7 +5,11 @@ const errorResponse = (description: string) => ({
   content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } },
 });
 
-const idParam = { name: "id", in: "path", required: true, schema: { type: "string", pattern: "^[A-Za-z0-9_-]{1,64}$" } };
+/** Every id in the API: nothing else may reach an etcd key or a file path. */
+const idSchema = { type: "string", pattern: "^[A-Za-z0-9_-]{1,64}$" };
+const idParam = { name: "id", in: "path", required: true, schema: idSchema };
+/** An optional `?name=ID` list filter. */
+const idFilter = (name: string, description: string) => ({ name, in: "query", required: false, schema: idSchema, description });
 
 export const openApiDocument = {
   openapi: "3.1.0",
@@ -149,7 +153,7 @@ export const openApiDocument = {
       },
       get: {
         summary: "Every training, newest first",
-        parameters: [{ name: "datasetId", in: "query", required: false, schema: { type: "string", pattern: "^[A-Za-z0-9_-]{1,64}$" }, description: "only this dataset's trainings" }],
+        parameters: [idFilter("datasetId", "only this dataset's trainings")],
         responses: {
           "200": {
             description: "Trainings",
@@ -207,8 +211,8 @@ export const openApiDocument = {
       get: {
         summary: "Trained models in the registry, newest first",
         parameters: [
-          { name: "trainingId", in: "query", required: false, schema: { type: "string", pattern: "^[A-Za-z0-9_-]{1,64}$" }, description: "only this training's models" },
-          { name: "datasetId", in: "query", required: false, schema: { type: "string", pattern: "^[A-Za-z0-9_-]{1,64}$" }, description: "only models trained on this dataset" },
+          idFilter("trainingId", "only this training's models"),
+          idFilter("datasetId", "only models trained on this dataset"),
         ],
         responses: {
           "200": {
@@ -316,8 +320,8 @@ export const openApiDocument = {
                 required: ["modelId", "datasetId"],
                 additionalProperties: false,
                 properties: {
-                  modelId: { type: "string", pattern: "^[A-Za-z0-9_-]{1,64}$" },
-                  datasetId: { type: "string", pattern: "^[A-Za-z0-9_-]{1,64}$", description: "must hold every feature column of the model, with compatible types" },
+                  modelId: idSchema,
+                  datasetId: { ...idSchema, description: "must hold every feature column of the model, with compatible types" },
                 },
               },
             },
@@ -331,8 +335,8 @@ export const openApiDocument = {
       get: {
         summary: "Batch predictions, newest first",
         parameters: [
-          { name: "modelId", in: "query", required: false, schema: { type: "string", pattern: "^[A-Za-z0-9_-]{1,64}$" }, description: "only this model's predictions" },
-          { name: "datasetId", in: "query", required: false, schema: { type: "string", pattern: "^[A-Za-z0-9_-]{1,64}$" }, description: "only predictions over this dataset" },
+          idFilter("modelId", "only this model's predictions"),
+          idFilter("datasetId", "only predictions over this dataset"),
         ],
         responses: {
           "200": {
@@ -459,7 +463,7 @@ export const openApiDocument = {
         type: "object",
         required: ["id", "role", "address", "state"],
         properties: {
-          id: { type: "string", pattern: "^[A-Za-z0-9_-]{1,64}$" },
+          id: idSchema,
           role: { enum: ["scheduler", "trainer", "store", "gateway", "etcd"] },
           address: { type: "string", description: "gRPC host:port" },
           http: { type: "string", description: "gateways: HTTP base URL" },
@@ -540,7 +544,7 @@ export const openApiDocument = {
         required: ["datasetId", "target", "task", "models"],
         additionalProperties: false,
         properties: {
-          datasetId: { type: "string", pattern: "^[A-Za-z0-9_-]{1,64}$" },
+          datasetId: idSchema,
           target: { type: "string", description: "the column to predict; the other columns are the features" },
           task: { enum: ["classification", "regression"], description: "regression needs an integer or number target" },
           models: {
